@@ -1,0 +1,92 @@
+"""World configuration: scales (DESIGN 9) and the rates of every injected phenomenon.
+
+Every rate here is recorded, with the count actually produced, in `truth/phenomena.json`, so a test
+can check each phenomenon is present at its configured rate.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Scale:
+    name: str
+    persons: int
+    accounts: int
+    days: int
+
+
+SCALES: dict[str, Scale] = {
+    "S": Scale("S", persons=2_000, accounts=400, days=30),
+    "M": Scale("M", persons=50_000, accounts=8_000, days=90),
+    "L": Scale("L", persons=1_000_000, accounts=120_000, days=180),
+}
+
+
+@dataclass(frozen=True)
+class Rates:
+    """Configured rates. Units are in the names: `_rate` is a share of the population named in the comment."""
+
+    # identity
+    crm_person_rate: float = 0.70  # persons with a CRM contact before any inbound request
+    dup_contact_rate: float = 0.05  # of CRM persons: a second contact (case / +tag variant) or a merged-away record
+    personal_email_rate: float = 0.15  # of persons: a free-mail address used in the product/forms
+    anon_identified_later_rate: float = 0.60  # of web visitors: anonymous sessions later tied by identify
+    multi_email_prospect_rate: float = 0.10  # of prospects: several emails in the sales tool
+    role_account_rate: float = 0.08  # of accounts: a shared role address (info@, sales@) used by 2-4 people
+    job_changer_rate: float = 0.02  # of persons: a champion moves to another account mid-window
+    # funnel / follow-up
+    web_visitor_rate: float = 0.65  # of persons
+    request_base_rate: float = 0.03  # P(inbound request) = base + slope * propensity
+    request_propensity_slope: float = 0.45
+    refold_request_rate: float = 0.12  # of requesters: a second request within 24 h (folded by the KPI)
+    missed_followup_rate: float = 0.15  # of inbound requests: no sales touch within 7 days
+    reply_followup_missed_rate: float = 0.20  # of replies/meetings: no next sales touch (missed follow-up)
+    # collisions
+    campaign_sequence_collision_rate: float = 0.10  # of sequence-enrolled persons: a campaign send within 24 h of a step
+    double_sequence_rate: float = 0.04  # of sequence-enrolled persons: a second overlapping sequence
+    # deliverability
+    base_bounce_rate: float = 0.008
+    base_complaint_rate: float = 0.0002
+    degraded_bounce_rate: float = 0.045  # the degrading domain after its known date
+    degraded_complaint_rate: float = 0.0015
+    degrade_at_fraction: float = 0.6  # the degrading domain goes bad at this fraction of the window
+    # messy input
+    broken_record_rate: float = 0.005  # of records in every file source
+    duplicate_delivery_rate: float = 0.01  # of ESP events / Segment events / mailings delivered twice
+    late_event_rate: float = 0.02  # of events arriving on a later day than they happened
+
+
+@dataclass(frozen=True)
+class WorldConfig:
+    scale: Scale
+    seed: int = 42
+    # The world ends (and the warehouse's as-of date is) at this instant; fixed so output is byte-identical.
+    as_of: dt.datetime = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
+    rates: Rates = field(default_factory=Rates)
+    persons_per_block: int = 50_000  # event generation runs block by block to bound memory at scale L
+    events_per_file: int = 50_000
+
+    @property
+    def start(self) -> dt.datetime:
+        return self.as_of - dt.timedelta(days=self.scale.days)
+
+    @classmethod
+    def for_scale(cls, name: str, seed: int = 42, **rate_overrides: float) -> "WorldConfig":
+        try:
+            scale = SCALES[name.upper()]
+        except KeyError:
+            raise ValueError(f"unknown scale {name!r}: choose one of {', '.join(SCALES)}") from None
+        return cls(scale=scale, seed=seed, rates=dataclasses.replace(Rates(), **rate_overrides))
+
+    def describe(self) -> dict:
+        return {
+            "scale": dataclasses.asdict(self.scale),
+            "seed": self.seed,
+            "start": self.start.isoformat(),
+            "as_of": self.as_of.isoformat(),
+            "rates": dataclasses.asdict(self.rates),
+        }
