@@ -1,0 +1,1 @@
+"""revops-warehouse: command line and shared settings."""

@@ -20,7 +20,7 @@ from . import errors
 from .properties import PropertyCatalog
 from .schema import ObjectType
 from .store import prop_sql
-from .timeutil import canonical_datetime, format_ms, parse_instant
+from .timeutil import canonical_datetime
 
 SEARCH_RESULT_CAP = 10_000  # HubSpot's hard limit on how deep a search can page
 SEARCH_MAX_LIMIT = 200
@@ -217,7 +217,3 @@ def plan_search(ot: ObjectType, body: Any, catalog: PropertyCatalog, result_cap:
     return SearchPlan(where, params, _order_by(ot, body.get("sorts"), catalog), limit, offset,
                       _properties(body.get("properties")))
 
-
-def instant_or_none(value: str) -> str | None:
-    ms = parse_instant(value)
-    return None if ms is None else format_ms(ms)

@@ -237,7 +237,12 @@ def segment_events(b: BlockView, rng: np.random.Generator, start: int, end: int)
     for k in ("identify", "track", "group"):
         json = json.when(pl.col("type") == k).then(enc[k].struct.json_encode())
     out = df.with_columns(json=json)
+    pj_all = pages["j"].to_numpy()
+    anon_pages = np.unique(pj_all[pages["t"].to_numpy() < ident_ms[pj_all]])
+    stats = {"web_visitors_with_anonymous_pages": int(len(anon_pages)),
+             "identified_later": int((ident_ms[anon_pages] < end).sum())}
     return {
+        "stats": stats,
         "events": out.select("json", "arrival_ms", "order", "truth_person_idx", "t", "type", "event",
                              "messageId", "anonymousId", "userId", "email", "truth_account_idx"),
         "signup_ms": signup_ms,

@@ -50,7 +50,7 @@ class Rates:
     double_sequence_rate: float = 0.04  # of sequence-enrolled persons: a second overlapping sequence
     # deliverability
     base_bounce_rate: float = 0.008
-    base_complaint_rate: float = 0.0002
+    base_complaint_rate: float = 0.00002  # a healthy S-scale domain sends ~400/week: one complaint would cross 0.08%
     degraded_bounce_rate: float = 0.045  # the degrading domain after its known date
     degraded_complaint_rate: float = 0.0015
     degrade_at_fraction: float = 0.6  # the degrading domain goes bad at this fraction of the window

@@ -123,7 +123,11 @@ def generate_world(cfg: WorldConfig, out: Path, progress: Progress | None = None
         tag = f"b{bno:03d}"
 
         # ---- Segment
-        seg = segment_events(b, brng, start, end)["events"]
+        sg = segment_events(b, brng, start, end)
+        seg = sg["events"]
+        for k, v in sg["stats"].items():
+            counts.setdefault("_anon", {}).setdefault(k, 0)
+            counts["_anon"][k] += v
         seg, nd = inject_duplicates(seg, r.duplicate_delivery_rate, brng, 2 * HOUR)
         seg = inject_broken(seg, BREAK_RULES["segment"], r.broken_record_rate, brng)
         w = write_partitioned(seg, land, "segment", f"events-{tag}", "jsonl", end, cfg.events_per_file,
@@ -134,6 +138,9 @@ def generate_world(cfg: WorldConfig, out: Path, progress: Progress | None = None
         # ---- sales activity -> sales-engagement export + CRM engagements
         sa = sales_activity(b, brng, start, end, pop.owners.height)
         gid = lambda f: b.idx[f["j"].to_numpy()]  # noqa: E731
+        dbl = counts.setdefault("_double", {"count": 0, "of_outbound_enrolled": 0})
+        dbl["count"] += int((sa["states"]["kind"] == "double").sum())
+        dbl["of_outbound_enrolled"] += int((sa["states"]["kind"] == "outbound").sum())
         for name, frame, col in (("calls", sa["calls"], "t"), ("meetings", sa["meetings"], "created"),
                                  ("deals", sa["deals"], "created")):
             if frame.height:

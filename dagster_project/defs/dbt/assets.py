@@ -1,0 +1,25 @@
+"""dbt models and seeds as Dagster assets, grouped by the folder they live in."""
+
+
+from collections.abc import Mapping
+from typing import Any
+
+from dagster import AssetExecutionContext
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+
+from .resources import dbt_project
+
+
+class FolderGroupTranslator(DagsterDbtTranslator):
+    """Group each dbt node by its top folder: staging, intermediate, marts, sync; seeds go to `config`."""
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "seed":
+            return "config"
+        parts = dbt_resource_props.get("fqn", [])
+        return parts[1] if len(parts) > 2 else "dbt"
+
+
+@dbt_assets(manifest=dbt_project.manifest_path, dagster_dbt_translator=FolderGroupTranslator())
+def dbt_warehouse(context: AssetExecutionContext, dbt: DbtCliResource):
+    yield from dbt.cli(["build"], context=context).stream()

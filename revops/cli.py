@@ -1,0 +1,91 @@
+"""The `revops` command line. `revops --help` lists the verbs."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import typer
+
+from revops import settings
+
+app = typer.Typer(help="revops-warehouse: an open revenue-operations warehouse.", no_args_is_help=True)
+sandbox_app = typer.Typer(help="The simulated outside world: world generator and HubSpot-compatible CRM server.",
+                          no_args_is_help=True)
+app.add_typer(sandbox_app, name="sandbox")
+
+
+@sandbox_app.command("generate")
+def sandbox_generate(
+    scale: str = typer.Option("S", help="World size: S (2k persons), M (50k), L (1M). DESIGN section 9."),
+    seed: int = typer.Option(42, help="Random seed: the same seed gives byte-identical files."),
+    out: Path = typer.Option(None, help="World folder (default $REVOPS_WORLD_DIR or data/world)."),
+) -> None:
+    """Generate a world: crm/ (API objects), landing/ (file sources) and truth/ (ground truth)."""
+    from sandbox.world.config import WorldConfig
+    from sandbox.world.generate import generate_world
+
+    out = out or settings.world_dir()
+    cfg = WorldConfig.for_scale(scale, seed=seed)
+    typer.echo(f"generating world {cfg.scale.name} (seed {seed}) into {out}")
+    manifest = generate_world(cfg, out, progress=lambda m: typer.echo(f"  {m}"))
+    typer.echo(_format_counts(manifest))
+
+
+def _format_counts(manifest: dict) -> str:
+    lines = ["rows per source:"]
+    for k, v in manifest["crm"].items():
+        lines.append(f"  crm/{k:<40} {v:>12,}")
+    for k, v in manifest["landing"].items():
+        lines.append(f"  landing/{k:<36} {v:>12,}")
+    lines.append(f"generated in {manifest['seconds']} s")
+    return "\n".join(lines)
+
+
+@sandbox_app.command("serve")
+def sandbox_serve(
+    world: Path = typer.Option(None, help="World folder whose crm/ seeds a new database."),
+    db: Path = typer.Option(None, help="SQLite file of the server (default <world>/crm_server.sqlite)."),
+    host: str = typer.Option("127.0.0.1"),
+    port: int = typer.Option(8765),
+    reseed: bool = typer.Option(False, help="Drop the database and seed again from the world."),
+    fault_5xx_rate: float = typer.Option(None, help="Share of requests answered 502/503/504."),
+    fault_429_rate: float = typer.Option(None, help="Share of requests answered 429 regardless of load."),
+    latency_ms: int = typer.Option(None, help="Latency added to every request."),
+    drop_rate: float = typer.Option(None, help="Share of connections closed without a response."),
+    ready_file: Path = typer.Option(None, help="Write the server URL here once it listens (for scripts)."),
+) -> None:
+    """Run the HubSpot-compatible CRM server in the foreground (Ctrl-C stops it). Token: $HUBSPOT_TOKEN."""
+    from sandbox.crm_server import CRMServer, ServerConfig
+
+    world = world or settings.world_dir()
+    overrides = {k: v for k, v in dict(fault_5xx_rate=fault_5xx_rate, fault_429_rate=fault_429_rate,
+                                       latency_ms=latency_ms, drop_rate=drop_rate).items() if v is not None}
+    cfg = ServerConfig.from_env(db_path=db or world / "crm_server.sqlite", world_dir=world, host=host, port=port,
+                                reseed=reseed, **overrides)
+    srv = CRMServer(cfg)
+    srv.start()
+    typer.echo(f"CRM server listening on {srv.url} (seeded from {world / 'crm'}; token from $HUBSPOT_TOKEN)")
+    if ready_file:
+        ready_file.write_text(srv.url)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        srv.stop()
+
+
+@sandbox_app.command("counts")
+def sandbox_counts(world: Path = typer.Option(None)) -> None:
+    """Print the rows per source of a generated world."""
+    world = world or settings.world_dir()
+    manifest = json.loads((world / "truth" / "manifest.json").read_text())
+    typer.echo(_format_counts(manifest))
+
+
+if __name__ == "__main__":
+    app()
