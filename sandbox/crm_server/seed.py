@@ -133,8 +133,9 @@ def _seed_objects(store: Store, conn: Any, otype: str, path: Path, now_iso: str,
             if to is None:
                 log.warning("%s: unknown association target type %r ignored", where, key)
                 continue
-            results = block.get("results", []) if isinstance(block, dict) else block
-            for item in results:
+            # Accept {"results": [...]}, a bare list, or null (no associations of that type).
+            results = block.get("results") if isinstance(block, dict) else block
+            for item in results or []:
                 to_id = _as_id(item.get("id"), where)
                 seed_name = item.get("type")
                 fwd = association_type(otype, to.name, seed_name)

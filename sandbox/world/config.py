@@ -50,7 +50,9 @@ class Rates:
     double_sequence_rate: float = 0.04  # of sequence-enrolled persons: a second overlapping sequence
     # deliverability
     base_bounce_rate: float = 0.008
-    base_complaint_rate: float = 0.00002  # a healthy S-scale domain sends ~400/week: one complaint would cross 0.08%
+    # Healthy marketing domains get no complaints: at S volume (~400 sends/week a domain) a single complaint
+    # already crosses the 0.08% kill-switch threshold, so any would make the "one degrading domain" untestable.
+    base_complaint_rate: float = 0.0
     degraded_bounce_rate: float = 0.045  # the degrading domain after its known date
     degraded_complaint_rate: float = 0.0015
     degrade_at_fraction: float = 0.6  # the degrading domain goes bad at this fraction of the window
@@ -67,8 +69,14 @@ class WorldConfig:
     # The world ends (and the warehouse's as-of date is) at this instant; fixed so output is byte-identical.
     as_of: dt.datetime = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
     rates: Rates = field(default_factory=Rates)
-    persons_per_block: int = 50_000  # event generation runs block by block to bound memory at scale L
+    # Event generation runs block by block to bound memory: a block holds about 4.5M person-days
+    # (M: one block of 50k persons x 90 days, ~3 GiB peak; L: 40 blocks of 25k persons x 180 days).
+    person_days_per_block: int = 4_500_000
     events_per_file: int = 50_000
+
+    @property
+    def persons_per_block(self) -> int:
+        return max(10_000, self.person_days_per_block // self.scale.days)
 
     @property
     def start(self) -> dt.datetime:

@@ -1,0 +1,68 @@
+# Two commands on a fresh machine: `make demo` and `make test`. Everything else is a building block.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+SCALE ?= M
+SEED ?= 42
+PORT ?= 8765
+
+# Telemetry off everywhere (DESIGN 10); one variable names the DuckDB file for dbt and Dagster.
+export DO_NOT_TRACK := 1
+export DAGSTER_DISABLE_TELEMETRY := 1
+export SODA_CORE_TELEMETRY_ENABLED := false
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export DAGSTER_HOME ?= $(CURDIR)/dagster_home
+export REVOPS_DUCKDB_PATH ?= $(CURDIR)/data/warehouse.duckdb
+export REVOPS_WORLD_DIR ?= $(CURDIR)/data/world
+# The sandbox CRM accepts this token; a real portal's private-app token comes from your environment.
+export HUBSPOT_TOKEN ?= sandbox-local-token
+
+.PHONY: demo test install manifest world serve bench bench-l dev clean
+
+$(BIN)/uv:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet "uv>=0.5,<1"
+
+$(VENV)/.installed: pyproject.toml uv.lock | $(BIN)/uv
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --frozen --python $(BIN)/python
+	touch $@
+
+install: $(VENV)/.installed
+
+# dbt's manifest, which Dagster reads instead of parsing dbt at import time
+manifest: install
+	cd dbt_project && ../$(BIN)/dbt parse --profiles-dir . --quiet
+
+world: install
+	$(BIN)/revops sandbox generate --scale $(SCALE) --seed $(SEED) --out $(REVOPS_WORLD_DIR)
+
+demo: world manifest
+	@mkdir -p data
+	@$(BIN)/revops sandbox serve --world $(REVOPS_WORLD_DIR) --port $(PORT) --reseed \
+	    --ready-file data/crm_server.url > data/crm_server.log 2>&1 & echo $$! > data/crm_server.pid
+	@for i in $$(seq 1 120); do [ -s data/crm_server.url ] && break; sleep 1; done
+	@[ -s data/crm_server.url ] || (echo "CRM server did not start: see data/crm_server.log"; exit 1)
+	@echo
+	@echo "CRM server (HubSpot-compatible): $$(cat data/crm_server.url)  (pid $$(cat data/crm_server.pid); stop: kill \$$(cat data/crm_server.pid))"
+	@echo "World:      $(REVOPS_WORLD_DIR)  (truth in $(REVOPS_WORLD_DIR)/truth)"
+	@echo "Warehouse:  $(REVOPS_DUCKDB_PATH)"
+
+serve: install
+	$(BIN)/revops sandbox serve --world $(REVOPS_WORLD_DIR) --port $(PORT)
+
+test: install manifest
+	$(BIN)/pytest -q
+
+# Long benchmarks: not part of `make test`
+bench: install
+	$(BIN)/python -m sandbox.world.bench --scales S M
+
+bench-l: install
+	$(BIN)/python -m sandbox.world.bench --scales L
+
+dev: install manifest
+	$(BIN)/dagster dev -m dagster_project.definitions
+
+clean:
+	rm -rf data dbt_project/target dbt_project/logs

@@ -1,0 +1,58 @@
+"""Generation benchmark (not a test): wall time, peak memory and rows per source for each scale.
+
+    python -m sandbox.world.bench --scales S M L
+
+Each scale runs in its own process so its peak RSS is its own. Targets (issue 2): M < 60 s;
+L < 15 min with peak memory < 8 GiB. Results go to stdout and bench_results/generation.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TARGETS = {"M": {"seconds": 60}, "L": {"seconds": 900, "peak_gib": 8}}
+
+
+def run(scale: str, seed: int, out: Path) -> dict:
+    code = ("import sys; from pathlib import Path; from sandbox.world.config import WorldConfig; "
+            "from sandbox.world.generate import generate_world; "
+            f"generate_world(WorldConfig.for_scale('{scale}', seed={seed}), Path(sys.argv[1]), progress=print)")
+    t = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code, str(out)], check=True)
+    seconds = time.perf_counter() - t
+    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # the largest child so far
+    manifest = json.loads((out / "truth" / "manifest.json").read_text())
+    return {"scale": scale, "seconds": round(seconds, 1), "peak_gib": round(peak_kib / 2**20, 2),
+            "crm": manifest["crm"], "landing": manifest["landing"],
+            "targets": TARGETS.get(scale, {})}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--scales", nargs="+", default=["S", "M"])
+    ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--keep", type=Path, help="write the worlds under this folder instead of a temp dir")
+    args = ap.parse_args()
+    results = []
+    for scale in args.scales:  # smallest first: ru_maxrss of children is a running maximum
+        with tempfile.TemporaryDirectory() as tmp:
+            out = (args.keep / scale) if args.keep else Path(tmp) / scale
+            res = run(scale, args.seed, out)
+        results.append(res)
+        ok = all(res[k] <= v for k, v in res["targets"].items())
+        print(f"{scale}: {res['seconds']} s, peak {res['peak_gib']} GiB, "
+              f"{sum(res['landing'].values()):,} landing records, {sum(res['crm'].values()):,} CRM records "
+              f"{'(within target)' if ok else '(OVER TARGET ' + str(res['targets']) + ')'}", flush=True)
+    Path("bench_results").mkdir(exist_ok=True)
+    Path("bench_results/generation.json").write_text(json.dumps(results, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
