@@ -409,12 +409,14 @@ def esp_sends(b: BlockView, rng: np.random.Generator, start: int, end: int, camp
         pick = listed[rng.random(len(listed)) < share]
         t = c["send_ms"] + rng.integers(0, c["spread_ms"], len(pick))
         rows.append(pl.DataFrame({"j": pick, "t": t, "address": addr[pick].astype(str), "campaign_id": c["campaign_id"],
-                                  "domain": c["sending_domain"], "category": c["category"], "trigger": False}))
+                                  "domain": c["sending_domain"], "category": c["category"], "trigger": False,
+                                  "role": False}))
         # role mailboxes are on the list once, whoever reads them
         rp = np.flatnonzero((b.role != None) & (rng.random(b.n) < share))  # noqa: E711
         rows.append(pl.DataFrame({"j": rp, "t": c["send_ms"] + rng.integers(0, c["spread_ms"], len(rp)),
                                   "address": b.role[rp].astype(str), "campaign_id": c["campaign_id"],
-                                  "domain": c["sending_domain"], "category": c["category"], "trigger": False}))
+                                  "domain": c["sending_domain"], "category": c["category"], "trigger": False,
+                                  "role": True}))
     # a triggered nurture email lands within 24 h of a sales step for a share of sequenced people
     first_mail = mailings.filter(pl.col("delivered") > 0).unique("state_id", keep="first", maintain_order=True)
     hit = rng.random(first_mail.height) < r.campaign_sequence_collision_rate
@@ -423,10 +425,10 @@ def esp_sends(b: BlockView, rng: np.random.Generator, start: int, end: int, camp
     fa = np.where(b.crm_email[fj] != None, b.crm_email[fj], b.work[fj])  # noqa: E711
     rows.append(pl.DataFrame({"j": fj, "t": fm["delivered"].to_numpy() + rng.integers(HOUR, 20 * HOUR, len(fj)),
                               "address": fa.astype(str), "campaign_id": "cmp_trigger_nurture",
-                              "domain": vocab.MARKETING_DOMAINS[2], "category": "nurture", "trigger": True}))
-    sends = pl.concat(rows, how="vertical_relaxed").filter(pl.col("t") < end)
-    # role rows: the reader is whoever of the role users; the truth keeps the address shared
-    return sends.with_columns(role=pl.Series(np.isin(sends["address"].to_numpy(), b.role[b.role != None].astype(str))))  # noqa: E711
+                              "domain": vocab.MARKETING_DOMAINS[2], "category": "nurture", "trigger": True,
+                              "role": False}))
+    # `role` rows go to a shared mailbox: the truth keeps such an address shared, not one person's
+    return pl.concat(rows, how="vertical_relaxed").filter(pl.col("t") < end)
 
 
 def esp_events(b: BlockView, rng: np.random.Generator, sends: pl.DataFrame, degrade_ms: int, end: int,
