@@ -1,0 +1,71 @@
+"""The dbt project builds on a fresh DuckDB file and the Dagster definitions load and materialize on it."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+DBT = str(Path(sys.executable).parent / "dbt")
+
+
+@pytest.fixture()
+def temp_warehouse(tmp_path, monkeypatch) -> Path:
+    db = tmp_path / "warehouse.duckdb"
+    monkeypatch.setenv("REVOPS_DUCKDB_PATH", str(db))
+    return db
+
+
+@pytest.fixture(scope="module", autouse=True)
+def manifest():
+    """Dagster reads dbt's manifest instead of parsing at import time; `make manifest` writes it."""
+    path = REPO / "dbt_project" / "target" / "manifest.json"
+    if not path.exists():
+        subprocess.run([DBT, "parse", "--profiles-dir", "."], cwd=REPO / "dbt_project", check=True)
+    return path
+
+
+def test_dbt_build_loads_seeds(temp_warehouse):
+    res = subprocess.run([DBT, "build", "--profiles-dir", "."], cwd=REPO / "dbt_project", capture_output=True,
+                         text=True, env={**os.environ})
+    assert res.returncode == 0, res.stdout[-3000:]
+    con = duckdb.connect(str(temp_warehouse), read_only=True)
+    assert con.execute("select count(*) from config.freemail_domains").fetchone()[0] == 10
+    assert con.execute("select count(*) from config.role_address_prefixes where kind = 'role'").fetchone()[0] == 10
+
+
+def test_dagster_definitions_load_and_materialize(temp_warehouse):
+    import dagster as dg
+
+    from dagster_project.definitions import defs
+
+    dg.Definitions.validate_loadable(defs)
+    graph = defs.resolve_asset_graph()
+    keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
+    assert {"config/freemail_domains", "config/role_address_prefixes"} <= keys
+    assert graph.get(dg.AssetKey(["config", "freemail_domains"])).group_name == "config"
+    from dagster_project.defs.dbt.assets import dbt_warehouse
+
+    result = dg.materialize([dbt_warehouse], resources=defs.resources, instance=dg.DagsterInstance.ephemeral())
+    assert result.success
+    con = duckdb.connect(str(temp_warehouse), read_only=True)
+    assert con.execute("select count(*) from config.freemail_domains").fetchone()[0] == 10
+
+
+def test_telemetry_is_off_everywhere():
+    assert yaml.safe_load((REPO / "dbt_project" / "dbt_project.yml").read_text())["flags"]["send_anonymous_usage_stats"] is False
+    assert yaml.safe_load((REPO / "dagster_home" / "dagster.yaml").read_text())["telemetry"]["enabled"] is False
+    make = (REPO / "Makefile").read_text()
+    for var in ("DO_NOT_TRACK := 1", "DAGSTER_DISABLE_TELEMETRY := 1", "SODA_CORE_TELEMETRY_ENABLED := false"):
+        assert var in make
+    assert os.environ["DO_NOT_TRACK"] == "1" and os.environ["DAGSTER_DISABLE_TELEMETRY"] == "1"
+
+
+def test_one_variable_names_the_duckdb_file():
+    profiles = (REPO / "dbt_project" / "profiles.yml").read_text()
+    assert "env_var('REVOPS_DUCKDB_PATH'" in profiles
+    assert "threads: 1" in profiles
