@@ -222,6 +222,7 @@ def test_search_operators(client):
     assert "1003" not in found(flt("phone", "NOT_HAS_PROPERTY"))
     assert found(flt("email", "CONTAINS_TOKEN", "*@acme.com")) == ["1001", "1002"]
     assert found(flt("jobtitle", "CONTAINS_TOKEN", "sales")) == ["1001"]
+    assert "1001" not in found(flt("jobtitle", "NOT_CONTAINS_TOKEN", "sales"))
     # OR of groups, AND inside a group
     assert found(groups=[{"filters": [flt("firstname", "EQ", "Ann"), flt("lastname", "EQ", "Lee")]},
                          {"filters": [flt("firstname", "EQ", "Dan")]}]) == ["1001", "1005"]
@@ -541,6 +542,25 @@ def test_create_custom_property_then_write_it(crm, tmp_path):
     assert r.status_code == 207 and "INVALID_OPTION" in r.json()["errors"][0]["message"]
     found = search(client, filterGroups=[{"filters": [flt("revops_lead_grade", "EQ", "A")]}], properties=["revops_lead_grade"])
     assert ids(found) == ["1001"] and found.json()["results"][0]["properties"]["revops_lead_grade"] == "A"
+
+
+def test_upsert_by_custom_unique_property(client):
+    r = client.post("/crm/v3/properties/contacts", json={
+        "name": "revops_person_id", "label": "Person", "type": "string", "fieldType": "text",
+        "groupName": "revops", "hasUniqueValue": True})
+    assert r.status_code == 201 and r.json()["hasUniqueValue"] is True
+    assert client.patch(f"{CONTACTS}/1001", json={"properties": {"revops_person_id": "P-1"}}).status_code == 200
+    r = client.post(f"{CONTACTS}/batch/upsert", json={"inputs": [
+        {"id": "P-1", "idProperty": "revops_person_id", "properties": {"jobtitle": "Chief"}},
+        {"id": "P-2", "idProperty": "revops_person_id", "properties": {"email": "p2@example.org"}}]})
+    assert r.status_code == 200
+    results = {x["properties"]["revops_person_id"]: x for x in r.json()["results"]}
+    assert results["P-1"]["id"] == "1001" and results["P-1"]["new"] is False
+    assert results["P-2"]["new"] is True and results["P-2"]["properties"]["email"] == "p2@example.org"
+    r = client.patch(f"{CONTACTS}/1002", json={"properties": {"revops_person_id": "P-1"}})
+    assert r.status_code == 409 and "Existing ID: 1001" in r.json()["message"]
+    assert client.get(f"{CONTACTS}/P-2", params={"idProperty": "revops_person_id"}).json()["id"] == results["P-2"]["id"]
+    assert client.get(f"{CONTACTS}/x", params={"idProperty": "firstname"}).status_code == 400
 
 
 # --- rate limits -----------------------------------------------------------------------------

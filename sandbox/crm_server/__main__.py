@@ -23,8 +23,11 @@ def build_parser() -> argparse.ArgumentParser:
         description=f"HubSpot-compatible CRM sandbox server. Clients authenticate with 'Bearer ${TOKEN_ENV}'.",
     )
 
+    metavars = {Path: "PATH", int: "N", float: "RATE", str: "TEXT"}
+
     def add(flag: str, field: str, type_: type, help_: str) -> None:
-        p.add_argument(flag, dest=field, type=type_, default=None, help=f"{help_} (env {env_of[field]})")
+        p.add_argument(flag, dest=field, type=type_, default=None, metavar=metavars[type_],
+                       help=f"{help_} (env {env_of[field]})")
 
     add("--world", "world_dir", Path, "world folder to seed from (its crm/*.jsonl); only used for a new database")
     add("--db", "db_path", Path, "SQLite database file, created if missing")

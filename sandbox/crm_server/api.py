@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import unquote, urlencode
 
 from . import errors, validation
 from .errors import ApiError
@@ -167,7 +167,8 @@ class CrmApi:
             m = route.pattern.match(path)
             if m:
                 if route.method == method:
-                    return route, m.groupdict()
+                    # Path parameters arrive percent-encoded (an email id: new.lead%40example.org).
+                    return route, {k: unquote(v) for k, v in m.groupdict().items()}
                 other_method = True
         if other_method:
             raise ApiError(405, "VALIDATION_ERROR", f"Method {method} is not supported on {path}")
@@ -312,14 +313,16 @@ class CrmApi:
             unique = list({(p.name, p.code): p for p in problems}.values())
             raise validation.request_error(unique)
 
-    def _email_conflict(self, ot: ObjectType, values: dict[str, str | None], self_id: int | None) -> str | None:
-        """HubSpot keeps contact emails unique; the message of the conflict, if any."""
-        email = values.get("email") if ot.name == "contacts" else None
-        if not email:
-            return None
-        other = self.store.find_by_unique("contacts", "email", [email]).get(email)
-        if other is not None and other.id != self_id:
-            return f"Contact already exists. Existing ID: {other.id}"
+    def _unique_conflict(self, ot: ObjectType, values: dict[str, str | None], self_id: int | None) -> str | None:
+        """Unique properties (contact email, custom ``hasUniqueValue``) stay unique; the conflict message, if any."""
+        for name, value in values.items():
+            if value is None or name == "hs_object_id" or not self.store.catalog.is_unique(ot.name, name):
+                continue
+            other = self.store.find_by_unique(ot.name, name, [value]).get(value.strip().lower())
+            if other is not None and other.id != self_id:
+                if ot.name == "contacts" and name == "email":
+                    return f"Contact already exists. Existing ID: {other.id}"  # HubSpot's wording
+                return f"A {ot.singular} with {name} {value} already exists. Existing ID: {other.id}"
         return None
 
     def _apply(self, ot: ObjectType, rec: Record, values: dict[str, str | None], now: str) -> bool:
@@ -381,7 +384,7 @@ class CrmApi:
         if problems:
             raise validation.request_error(problems)
         with self.store.transaction():
-            conflict = self._email_conflict(ot, values, None)
+            conflict = self._unique_conflict(ot, values, None)
             if conflict:
                 raise errors.conflict(conflict)
             rec = self._create(ot, values, self.clock.now_iso())
@@ -403,7 +406,7 @@ class CrmApi:
             rec = self._find_one(ot, id, req.q("idProperty"), False)
             if rec is None:
                 raise errors.not_found()
-            conflict = self._email_conflict(ot, values, rec.id)
+            conflict = self._unique_conflict(ot, values, rec.id)
             if conflict:
                 raise errors.conflict(conflict)
             # The timestamp is taken inside the transaction so commit order equals timestamp order:
@@ -454,7 +457,7 @@ class CrmApi:
                 if problems:
                     errs.append(validation.record_error(problems, context))
                     continue
-                conflict = self._email_conflict(ot, values, None)
+                conflict = self._unique_conflict(ot, values, None)
                 if conflict:
                     errs.append(errors.standard_error("CONFLICT", conflict, context=context))
                     continue
@@ -509,7 +512,7 @@ class CrmApi:
                 if problems:
                     errs.append(validation.record_error(problems, context))
                     continue
-                conflict = self._email_conflict(ot, values, rec.id)
+                conflict = self._unique_conflict(ot, values, rec.id)
                 if conflict:
                     errs.append(errors.standard_error("CONFLICT", conflict, context=context))
                     continue
@@ -541,7 +544,7 @@ class CrmApi:
                 if problems:
                     errs.append(validation.record_error(problems, context))
                     continue
-                conflict = self._email_conflict(ot, values, rec.id if rec else None)
+                conflict = self._unique_conflict(ot, values, rec.id if rec else None)
                 if conflict:
                     errs.append(errors.standard_error("CONFLICT", conflict, context=context))
                     continue

@@ -15,7 +15,6 @@ import hmac
 import logging
 import time
 import traceback
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -31,12 +30,6 @@ from .timeutil import MonotonicClock
 log = logging.getLogger(__name__)
 
 _RATE_LIMIT_KEY = "token"  # one valid token, one bucket; the token itself is never used as a key or logged
-
-
-@dataclass
-class Outcome:
-    response: Response | None  # None: drop the connection without answering
-    route_kind: str = ""
 
 
 class CrmApp:
@@ -56,20 +49,20 @@ class CrmApp:
         if not hmac.compare_digest(presented.strip().encode(), self._token):  # constant time
             raise errors.invalid_auth()
 
-    def handle(self, method: str, target: str, headers: Any, body: bytes, base_url: str) -> Outcome:
+    def handle(self, method: str, target: str, headers: Any, body: bytes, base_url: str) -> Response | None:
+        """The response to one HTTP request, or None when the connection must be dropped unanswered."""
         url = urlsplit(target)
         path = url.path.rstrip("/") or "/"
         if path == "/health" and method in ("GET", "HEAD"):
-            return Outcome(Response(200, {"status": "ok"}))
+            return Response(200, {"status": "ok"})
 
         correlation_id = errors.new_correlation_id()
         kind = ""
+        method_error: ApiError | None = None
         try:
             matched = self.api.match(method, path)
-        except ApiError as e:  # 405: still authenticated first below, answered after
+        except ApiError as e:  # 405: answered after authentication, like any other error
             matched, method_error = None, e
-        else:
-            method_error = None
         if matched:
             kind = matched[0].kind
         is_search = kind == "search"
@@ -79,7 +72,7 @@ class CrmApp:
             time.sleep(self.faults.latency_s)
         plan = self.faults.plan(is_write=kind == "write")
         if plan.drop:
-            return Outcome(None, kind)
+            return None
         try:
             if plan.status_5xx:
                 raise errors.server_error(plan.status_5xx)
@@ -104,7 +97,7 @@ class CrmApp:
             log.error("unhandled error in %s %s\n%s", method, path, traceback.format_exc())
             response = Response(500, errors.server_error(500).body(correlation_id))
         if plan.drop_after_commit and response.status < 300:
-            return Outcome(None, kind)
+            return None
         response.headers.update(rate_headers)
         response.headers["X-HubSpot-Correlation-Id"] = correlation_id
-        return Outcome(response, kind)
+        return response

@@ -52,6 +52,7 @@ class BlockView:
         self.work = np.array(p["work_email"].to_list(), dtype=object)
         self.new_work = np.array(p["new_work_email"].to_list(), dtype=object)
         self.personal = np.array(p["personal_email"].to_list(), dtype=object)
+        self.personal_dotted = np.array(p["personal_email_dotted"].to_list(), dtype=object)
         self.change_ms = col("job_change_ms")
         self.changer = col("is_job_changer")
         self.owner = col("owner_id")
@@ -105,14 +106,8 @@ def segment_events(b: BlockView, rng: np.random.Generator, start: int, end: int)
     signup = b.web & (rng.random(b.n) < 0.06 + 0.5 * b.prop)
     signup_ms = np.where(signup, start + (rng.random(b.n) * 0.95 * span).astype(np.int64), -1)
     use_personal = signup & (b.personal != None) & (rng.random(b.n) < 0.7)  # noqa: E711
-    personal = b.personal.astype(object)
-    is_gmail = np.array([isinstance(x, str) and x.endswith("@gmail.com") for x in personal])
-    # gmail ignores dots: half of the gmail users typed their address with a dot in the product
-    dotted = np.array(
-        [f"{f.lower()}.{x[len(f):]}" if g and x.startswith(f.lower()) and v < 0.5 else x
-         for f, x, g, v in zip(np.char.lower([*map(lambda s: s.encode('ascii', 'ignore').decode(), b.first)]), personal, is_gmail, b.u)],
-        dtype=object,
-    ) if b.n else personal
+    # half of the gmail users typed their address with a dot in the product
+    dotted = np.where(b.u < 0.5, b.personal_dotted, b.personal)
     product_email_kind = np.where(use_personal, "personal", "work")
 
     # when each person first becomes known to Segment: sign-up, a form, or (some) a newsletter form

@@ -104,7 +104,7 @@ def generate_world(cfg: WorldConfig, out: Path, progress: Progress | None = None
     stage = np.zeros(n, dtype=np.int8)  # 0 lead, 1 MQL (request), 2 SQL (meeting), 3 opportunity, 4 customer
     counts: dict[str, int] = {}
     truth_frames: dict[str, list[pl.DataFrame]] = {k: [] for k in
-                                                    ("identifiers", "broken", "requests", "collisions", "esp_daily", "dups")}
+                                                    ("identifiers", "prospects", "broken", "requests", "collisions", "esp_daily")}
     ids = {"deal": DEAL_ID_BASE, "call": CALL_ID_BASE, "meeting": MEETING_ID_BASE, "task": TASK_ID_BASE,
            "state": STATE_ID_BASE, "mailing": MAILING_ID_BASE}
     contact_of = np.full(n, -1, dtype=np.int64)
@@ -161,7 +161,7 @@ def generate_world(cfg: WorldConfig, out: Path, progress: Progress | None = None
             w = write_partitioned(frame, land, f"sales_engagement/{obj}", f"export-{tag}", "jsonl", end,
                                   cfg.events_per_file)
             _collect(truth_frames, counts, f"sales_engagement/{obj}", w, nd)
-        truth_frames["identifiers"].append(se["prospects"].filter(pl.col("truth_version") == 1).select(
+        truth_frames["prospects"].append(se["prospects"].filter(pl.col("truth_version") == 1).select(
             "truth_person_idx", "truth_emails", pl.col("truth_prospect_id").cast(pl.String)))
 
         # ---- marketing email
@@ -565,7 +565,7 @@ def _write_truth(truth: Path, cfg: WorldConfig, pop: Population, acc: pl.DataFra
         c.select(source=pl.lit("crm"), identifier_type=pl.lit("email"), identifier="email", person_idx="person_idx",
                  shared=pl.col("kind") == "role"),
     ])
-    se = pl.concat(tf["identifiers"][i] for i in range(len(tf["identifiers"])) if "truth_emails" in tf["identifiers"][i].columns)
+    se = pl.concat(tf["prospects"])
     se_ids = pl.concat([
         se.select(source=pl.lit("sales_engagement"), identifier_type=pl.lit("prospect_id"), identifier="truth_prospect_id",
                   person_idx="truth_person_idx", shared=pl.lit(False)),
@@ -573,8 +573,7 @@ def _write_truth(truth: Path, cfg: WorldConfig, pop: Population, acc: pl.DataFra
                                           identifier="truth_emails", person_idx="truth_person_idx",
                                           shared=pl.col("truth_emails").is_in(role_set)),
     ])
-    others = [f for f in tf["identifiers"] if "truth_emails" not in f.columns]
-    ident = pl.concat([crm_ids, se_ids, *others], how="vertical_relaxed").with_columns(
+    ident = pl.concat([crm_ids, se_ids, *tf["identifiers"]], how="vertical_relaxed").with_columns(
         person_idx=pl.when(~pl.col("shared")).then("person_idx"))
     ident = ident.unique(["source", "identifier_type", "identifier", "person_idx"]).sort(
         ["source", "identifier_type", "identifier", "person_idx"], nulls_last=True)

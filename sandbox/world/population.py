@@ -185,6 +185,13 @@ def build_population(cfg: WorldConfig, rng: np.random.Generator) -> Population:
     plocal = np.char.add(np.char.add(fl, ll), rng.integers(10, 99, n_per).astype(str))
     personal_email = dedupe_locals(pl.Series(plocal), pl.Series(fm))
     personal_email = pl.select(pl.when(pl.Series(has_personal)).then(personal_email)).to_series()
+    # gmail ignores dots, so people type it both ways: firstlast12@gmail.com and first.last12@gmail.com
+    fl_len = pl.Series(np.char.str_len(fl))
+    personal_dotted = pl.select(
+        pl.when(personal_email.str.ends_with("@gmail.com"))
+        .then(personal_email.str.slice(0, fl_len) + "." + personal_email.str.slice(fl_len))
+        .otherwise(personal_email)
+    ).to_series()
 
     # inbound requests (a form on the website); up to two, the second sometimes within 24 h (folded by the KPI)
     p_req = np.clip(r.request_base_rate + r.request_propensity_slope * propensity, 0, 0.9)
@@ -216,6 +223,7 @@ def build_population(cfg: WorldConfig, rng: np.random.Generator) -> Population:
             "work_email": work_email,
             "new_work_email": new_work_email,
             "personal_email": personal_email,
+            "personal_email_dotted": personal_dotted,
             "is_job_changer": changer,
             "job_change_ms": change_ms,
             "request1_ms": req1,
