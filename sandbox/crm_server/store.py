@@ -11,6 +11,7 @@ modified-date properties make the incremental-extraction cursor cheap.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import sqlite3
@@ -97,24 +98,45 @@ def prop_sql(name: str) -> str:
     return f"json_extract(props, '$.{name}')"
 
 
+@functools.lru_cache(maxsize=256)
+def _token_matcher(token: str) -> tuple[tuple[str, ...], re.Pattern[str] | None]:
+    """(literal pieces that must all occur, wildcard pattern or None) for a CONTAINS_TOKEN value."""
+    token = token.lower().strip()
+    if "*" not in token:
+        return (token,), None
+    pieces = tuple(p for p in token.split("*") if p)
+    return pieces, re.compile("^" + ".*".join(re.escape(part) for part in token.split("*")) + "$")
+
+
 def _contains_token(value: str | None, token: str | None) -> int:
     """HubSpot's CONTAINS_TOKEN: a whole word of the value matches; ``*`` is a wildcard."""
     if value is None or token is None:
         return 0
-    value, token = value.lower(), token.lower().strip()
+    pieces, pattern = _token_matcher(token)
+    value = value.lower()
+    if not all(p in value for p in pieces):  # cheap rejection of most rows before tokenising
+        return 0
     words = {value, *value.split(), *(w for w in _WORD.split(value) if w)}
-    if "*" in token:
-        pattern = re.compile("^" + ".*".join(re.escape(part) for part in token.split("*")) + "$")
+    if pattern is not None:
         return int(any(pattern.match(w) for w in words))
-    return int(token in words)
+    return int(pieces[0] in words)
+
+
+@functools.lru_cache(maxsize=256)
+def _query_words(query: str) -> tuple[str, ...]:
+    return tuple(q for q in _WORD.split(query.lower()) if q)
 
 
 def _query_match(value: str | None, query: str | None) -> int:
     """The free-text ``query`` of a search: every query word prefixes some word of the value."""
     if value is None or not query:
         return 0
-    words = [w for w in _WORD.split(value.lower()) if w] + [value.lower()]
-    return int(all(any(w.startswith(q) for w in words) for q in _WORD.split(query.lower()) if q))
+    value = value.lower()
+    wanted = _query_words(query)
+    if not all(q in value for q in wanted):  # cheap rejection first
+        return 0
+    words = [w for w in _WORD.split(value) if w]
+    return int(all(any(w.startswith(q) for w in words) for q in wanted))
 
 
 class Store:
