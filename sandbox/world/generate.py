@@ -9,6 +9,7 @@ Same config -> byte-identical files. Memory is bounded by processing persons in 
 from __future__ import annotations
 
 import json
+import resource
 import shutil
 import time
 from collections.abc import Callable
@@ -175,20 +176,28 @@ def generate_world(cfg: WorldConfig, out: Path, progress: Progress | None = None
         esp = esp.with_columns(truth_domain="sending_domain", truth_event="event", truth_t="t")
         w = write_partitioned(esp, land, "esp/events", f"webhook-{tag}", "json_array", end, cfg.events_per_file)
         _collect(truth_frames, counts, "esp", w, nd)
-        truth_frames["esp_daily"].append(w.filter(pl.col("broken_kind").is_null() & ~pl.col("is_duplicate")).select(
-            "truth_domain", "truth_event", "truth_t"))
+        # per-day counts now, not raw events: at L the raw events would be ~30M rows held to the end
+        truth_frames["esp_daily"].append(
+            w.filter(pl.col("broken_kind").is_null() & ~pl.col("is_duplicate"))
+            .with_columns(day=pl.from_epoch("truth_t", time_unit="ms").dt.date())
+            .group_by("truth_domain", "day").agg(
+                sends=(pl.col("truth_event") == "processed").sum(), bounces=(pl.col("truth_event") == "bounce").sum(),
+                complaints=(pl.col("truth_event") == "spamreport").sum(),
+                unsubscribes=(pl.col("truth_event") == "unsubscribe").sum()))
         truth_frames["identifiers"].append(esp.filter(~pl.col("is_duplicate")).select(
             source=pl.lit("esp"), identifier_type=pl.lit("email"), identifier="email",
             person_idx="truth_person_idx", shared="truth_role").unique())
         say(f"block {bno + 1}/{len(blocks)}: {seg.height:,} segment, {esp.height:,} ESP events, "
-            f"{sa['mailings'].height:,} mailings ({time.perf_counter() - t0:.1f}s)")
+            f"{sa['mailings'].height:,} mailings ({time.perf_counter() - t0:.1f}s, peak {_peak_gib():.2f} GiB)")
         del seg, esp, sa, se, sends
 
     _write_crm_objects(crm, pop, acc, company_of, last_activity, stage, start, end, ids)
+    say(f"CRM objects written ({time.perf_counter() - t0:.1f}s, peak {_peak_gib():.2f} GiB)")
     _write_enrichment(land, pop, np.random.default_rng([cfg.seed, 0]), start, end, truth_frames, counts, cfg)
+    say(f"enrichment written ({time.perf_counter() - t0:.1f}s, peak {_peak_gib():.2f} GiB)")
     manifest = _write_truth(truth, cfg, pop, acc, truth_frames, counts, stage, degrade_ms, start, end)
     manifest["seconds"] = round(time.perf_counter() - t0, 2)
-    say(f"done in {manifest['seconds']}s")
+    say(f"done in {manifest['seconds']}s, peak {_peak_gib():.2f} GiB")
     return manifest
 
 
@@ -593,11 +602,8 @@ def _write_truth(truth: Path, cfg: WorldConfig, pop: Population, acc: pl.DataFra
     col.select(true_person_id=pl.Series(tpid[col["person_idx"].to_numpy()]), marketing_send_at=iso("marketing_send_ms"),
                address="address").write_csv(truth / "collisions.csv")
 
-    ev = pl.concat(tf["esp_daily"]).with_columns(day=pl.from_epoch("truth_t", time_unit="ms").dt.date())
-    daily = ev.group_by("truth_domain", "day").agg(
-        sends=(pl.col("truth_event") == "processed").sum(), bounces=(pl.col("truth_event") == "bounce").sum(),
-        complaints=(pl.col("truth_event") == "spamreport").sum(),
-        unsubscribes=(pl.col("truth_event") == "unsubscribe").sum()).rename({"truth_domain": "sending_domain"})
+    daily = (pl.concat(tf["esp_daily"]).group_by("truth_domain", "day").agg(pl.all().sum())
+             .rename({"truth_domain": "sending_domain"}))
     ks = _kill_switch(daily)
     ks.sort(["sending_domain", "day"]).write_csv(truth / "deliverability_daily.csv")
     first_pause = (ks.filter(pl.col("paused")).group_by("sending_domain").agg(pl.col("day").min())
@@ -647,6 +653,10 @@ def _write_truth(truth: Path, cfg: WorldConfig, pop: Population, acc: pl.DataFra
                 "landing": {k[:-8]: v for k, v in counts.items() if k.endswith(".records")}}
     (truth / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return manifest
+
+
+def _peak_gib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 
 
 def _iso_ms(ms: int) -> str:
