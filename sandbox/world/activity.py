@@ -67,18 +67,10 @@ class BlockView:
         self.cur_acct = col("current_account_idx")
         self.domain_of = acc["domain"].to_numpy()
         self.company_of = acc["name"].to_numpy()
-        role = dict(zip(self.pop.role_addresses["person_idx"].to_list(), self.pop.role_addresses["role_email"].to_list()))
-        self.role = np.array([role.get(int(i)) for i in self.idx], dtype=object)
-        # the contact email each person has in the CRM (primary record), used by marketing lists
-        c = self.pop.contacts.filter(pl.col("kind") == "primary").select("person_idx", "email", "contact_id")
-        m = dict(zip(c["person_idx"].to_list(), zip(c["email"].to_list(), c["contact_id"].to_list())))
-        got = [m.get(int(i)) for i in self.idx]
-        self.crm_email = np.array([g[0] if g else None for g in got], dtype=object)
-        self.contact_id = np.array([g[1] if g else -1 for g in got], dtype=np.int64)
-        # duplicate-contact variants show up as ESP recipients too (the list was built from both records)
-        d = self.pop.contacts.filter(pl.col("kind").is_in(["dup_case", "dup_plus_tag"])).select("person_idx", "email")
-        dm = dict(zip(d["person_idx"].to_list(), d["email"].to_list()))
-        self.dup_email = np.array([dm.get(int(i)) for i in self.idx], dtype=object)
+        self.role = self.pop.role_email[self.idx]
+        self.crm_email = self.pop.crm_email[self.idx]
+        self.contact_id = self.pop.contact_id[self.idx]
+        self.dup_email = self.pop.dup_email[self.idx]
 
     def work_email_at(self, j: np.ndarray, t: np.ndarray) -> np.ndarray:
         """The work address person j used at time t (a job changer switches at the change)."""

@@ -61,6 +61,26 @@ class Population:
     role_addresses: pl.DataFrame  # role mailbox -> account, and the persons who use it
     start_ms: int
     end_ms: int
+    # per person_idx lookups (None / -1 where absent), built once so blocks only slice them
+    crm_email: np.ndarray = None  # the primary contact's email (what marketing lists hold)
+    contact_id: np.ndarray = None
+    dup_email: np.ndarray = None  # a live duplicate contact's email variant
+    role_email: np.ndarray = None
+
+    def __post_init__(self):
+        n = self.persons.height
+
+        def per_person(frame: pl.DataFrame, col: str, fill, dtype=object) -> np.ndarray:
+            arr = np.full(n, fill, dtype=dtype)
+            arr[frame["person_idx"].to_numpy()] = frame[col].to_numpy()
+            return arr
+
+        c = self.contacts
+        primary = c.filter(pl.col("kind") == "primary")
+        self.crm_email = per_person(primary, "email", None)
+        self.contact_id = per_person(primary, "contact_id", -1, np.int64)
+        self.dup_email = per_person(c.filter(pl.col("kind").is_in(["dup_case", "dup_plus_tag"])), "email", None)
+        self.role_email = per_person(self.role_addresses, "role_email", None)
 
 
 def build_population(cfg: WorldConfig, rng: np.random.Generator) -> Population:
