@@ -39,6 +39,9 @@ world: install
 
 demo: world manifest
 	@mkdir -p data
+	@# a previous demo's server holds the port and its URL file would fool the readiness wait
+	@if [ -f data/crm_server.pid ]; then kill $$(cat data/crm_server.pid) 2>/dev/null || true; sleep 1; fi
+	@rm -f data/crm_server.url data/crm_server.pid
 	@$(BIN)/revops sandbox serve --world $(REVOPS_WORLD_DIR) --port $(PORT) --reseed \
 	    --ready-file data/crm_server.url > data/crm_server.log 2>&1 & echo $$! > data/crm_server.pid
 	@for i in $$(seq 1 120); do [ -s data/crm_server.url ] && break; sleep 1; done
@@ -46,7 +49,7 @@ demo: world manifest
 	@echo
 	@echo "CRM server (HubSpot-compatible): $$(cat data/crm_server.url)  (pid $$(cat data/crm_server.pid); stop: kill \$$(cat data/crm_server.pid))"
 	@echo "World:      $(REVOPS_WORLD_DIR)  (truth in $(REVOPS_WORLD_DIR)/truth)"
-	@echo "Warehouse:  $(REVOPS_DUCKDB_PATH)"
+	@echo "Dagster UI: make dev"
 
 serve: install
 	$(BIN)/revops sandbox serve --world $(REVOPS_WORLD_DIR) --port $(PORT)
