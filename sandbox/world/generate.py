@@ -652,6 +652,7 @@ def _write_truth(truth: Path, cfg: WorldConfig, pop: Population, acc: pl.DataFra
     manifest = {"config": cfg.describe(), "crm": crm_counts,
                 "landing": {k[:-8]: v for k, v in counts.items() if k.endswith(".records")}}
     (truth / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    shutil.copyfile(Path(__file__).with_name("TRUTH.md"), truth / "README.md")
     return manifest
 
 
