@@ -109,7 +109,7 @@ def segment_events(b: BlockView, rng: np.random.Generator, start: int, end: int)
     ident_ms = np.minimum(np.minimum(np.where(signup, signup_ms, np.iinfo(np.int64).max), first_req), later_ms)
 
     # web sessions and page views
-    n_sess = np.where(b.web, rng.poisson(days / 30 * (0.5 + 5 * b.intent)), 0)
+    n_sess = np.where(b.web, rng.poisson(days / 30 * (0.3 + 8 * b.intent)), 0)
     sj = _rep(n_sess)
     s_t = start + (rng.random(len(sj)) * span).astype(np.int64)
     s_dev = np.where(two_dev[sj] & (rng.random(len(sj)) < 0.4), 1, 0)
@@ -117,7 +117,7 @@ def segment_events(b: BlockView, rng: np.random.Generator, start: int, end: int)
     pj = _rep(n_pages)
     pp = sj[pj]
     p_t = s_t[pj] + _rank_within(pj) * rng.integers(10 * SECOND, 120 * SECOND, len(pj))
-    intent_page = rng.random(len(pj)) < 0.05 + 0.45 * b.intent[pp]
+    intent_page = rng.random(len(pj)) < 0.03 + 0.7 * b.intent[pp]
     path = np.where(
         intent_page,
         np.array(vocab.INTENT_PAGES)[rng.choice(len(vocab.INTENT_PAGES), len(pj), p=vocab.INTENT_PAGE_WEIGHTS)],
@@ -258,8 +258,6 @@ def sales_activity(b: BlockView, rng: np.random.Generator, start: int, end: int,
     touch_t = rt + lat
     respond &= touch_t < end
     by_call = rng.random(len(rj)) < 0.45
-    requests = pl.DataFrame({"j": rj, "t": rt, "counted": counted, "missed": counted & ~respond,
-                             "first_touch_ms": np.where(respond, touch_t, -1)})
 
     # ---- sequence enrollments: inbound follow-up (sequence 101) and outbound prospecting
     inb = respond & ~by_call
@@ -279,6 +277,7 @@ def sales_activity(b: BlockView, rng: np.random.Generator, start: int, end: int,
         "sequence_id": np.r_[np.full(inb.sum(), INBOUND_SEQUENCE_ID), o_seq, d_seq],
         "owner_id": np.r_[owner[rj[inb]], owner[o_j], other_owner(owner[d_j])],
         "kind": np.r_[np.full(inb.sum(), "inbound"), np.full(len(o_j), "outbound"), np.full(len(d_j), "double")],
+        "request_row": np.r_[np.flatnonzero(inb), np.full(len(o_j) + len(d_j), -1)],
     }).filter(pl.col("created") < end).sort(["created", "j"])
     states = states.with_columns(state_id=pl.int_range(pl.len(), dtype=pl.Int64))
 
@@ -318,6 +317,12 @@ def sales_activity(b: BlockView, rng: np.random.Generator, start: int, end: int,
     for c in ("opened", "clicked", "replied", "spam", "unsub"):
         mail = mail.with_columns(pl.when(pl.col(c) < end).then(pl.col(c)).otherwise(nan).alias(c))
     mail = mail.sort(["state_id", "step"]).with_columns(mailing_seq=pl.int_range(pl.len(), dtype=pl.Int64))
+    # a response mailing that bounced touched nobody (DESIGN 6: a touch is a delivered mailing): missed
+    bounced_first = mail.filter((pl.col("step") == 1) & (pl.col("delivered") < 0)).join(
+        states.filter(pl.col("request_row") >= 0), on="state_id")["request_row"].to_numpy()
+    respond[bounced_first] = False
+    requests = pl.DataFrame({"j": rj, "t": rt, "counted": counted, "missed": counted & ~respond,
+                             "first_touch_ms": np.where(respond, touch_t, -1)})
 
     # ---- calls: the inbound response by phone, prospecting calls beside sequences, follow-ups
     call_rows = [pl.DataFrame({"j": rj[respond & by_call], "t": touch_t[respond & by_call], "kind": "speed_to_lead"})]

@@ -39,7 +39,7 @@ class Rates:
     role_account_rate: float = 0.08  # of accounts: a shared role address (info@, sales@) used by 2-4 people
     job_changer_rate: float = 0.02  # of persons: a champion moves to another account mid-window
     # funnel / follow-up
-    web_visitor_rate: float = 0.65  # of persons
+    web_visitor_rate: float = 0.75  # of persons (plus 0.5 x intent)
     request_base_rate: float = 0.03  # P(inbound request) = base + slope * propensity
     request_propensity_slope: float = 0.45
     refold_request_rate: float = 0.12  # of requesters: a second request within 24 h (folded by the KPI)

@@ -178,7 +178,7 @@ def build_population(cfg: WorldConfig, rng: np.random.Generator) -> Population:
     fit = 0.6 * acc_fit[acct] + 0.4 * sen_fit
     intent = np.clip(0.5 * acc_intent[acct] + 0.5 * rng.beta(1.2, 4.0, n_per), 0, 1)
     # The latent 30-day propensity: observable fit and intent plus a little noise nothing can see.
-    propensity = sigmoid(-5.8 + 3.2 * fit + 5.0 * intent + rng.normal(0, 0.3, n_per))
+    propensity = sigmoid(-6.6 + 4.8 * fit + 4.2 * intent + rng.normal(0, 0.3, n_per))
     outcome = rng.random(n_per) < propensity
 
     # job changers move (mid-window) to another account; all their identifiers stay one person
@@ -250,7 +250,7 @@ def build_population(cfg: WorldConfig, rng: np.random.Generator) -> Population:
             "request2_ms": req2,
             "in_crm": in_crm_p,
             "is_role_user": role_user,
-            "is_web_visitor": rng.random(n_per) < r.web_visitor_rate + 0.3 * intent,
+            "is_web_visitor": rng.random(n_per) < r.web_visitor_rate + 0.5 * intent,
             "u": rng.random(n_per),  # spare uniform for per-person choices later
         }
     )
