@@ -444,6 +444,9 @@ def esp_events(b: BlockView, rng: np.random.Generator, sends: pl.DataFrame, degr
     clicked = opened & (rng.random(n) < 0.3)
     unsub = delivered & (rng.random(n) < 0.003)
     spam = delivered & (rng.random(n) < p_spam)
+    # unsubscribing from one suppression group (newsletter, nurture), and a few coming back
+    group_unsub = delivered & ~unsub & (rng.random(n) < 0.002)
+    group_resub = group_unsub & (rng.random(n) < 0.2)
     blocked = rng.random(n) < 0.2
     send_id = np.arange(n)
     parts = [
@@ -456,6 +459,8 @@ def esp_events(b: BlockView, rng: np.random.Generator, sends: pl.DataFrame, degr
         (clicked, open_t + rng.integers(10 * SECOND, HOUR, n), "click"),
         (unsub, open_t + 2 * MINUTE, "unsubscribe"),
         (spam, deliver_t + rng.integers(HOUR, DAY, n), "spamreport"),
+        (group_unsub, deliver_t + rng.integers(MINUTE, DAY, n), "group_unsubscribe"),
+        (group_resub, deliver_t + rng.integers(2 * DAY, 10 * DAY, n), "group_resubscribe"),
     ]
     sid = np.concatenate([send_id[m] for m, _, _ in parts])
     et = np.concatenate([tt[m] for m, tt, _ in parts])

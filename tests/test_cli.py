@@ -1,0 +1,26 @@
+"""The `revops` command line as the Makefile uses it."""
+
+import json
+
+from typer.testing import CliRunner
+
+from revops.cli import app
+
+
+def test_generate_prints_rows_per_source(tmp_path):
+    res = CliRunner().invoke(app, ["sandbox", "generate", "--scale", "S", "--seed", "7", "--out", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    manifest = json.loads((tmp_path / "truth" / "manifest.json").read_text())
+    assert manifest["config"]["seed"] == 7 and manifest["config"]["scale"]["persons"] == 2_000
+    contacts = sum(1 for _ in (tmp_path / "crm" / "contacts.jsonl").open())
+    assert manifest["crm"]["contacts"] == contacts
+    assert f"crm/contacts" in res.output and f"{contacts:,}" in res.output
+    assert f"{manifest['landing']['esp']:,}" in res.output
+    again = CliRunner().invoke(app, ["sandbox", "counts", "--world", str(tmp_path)])
+    assert again.exit_code == 0 and f"{contacts:,}" in again.output
+
+
+def test_unknown_scale_is_a_clear_error(tmp_path):
+    res = CliRunner().invoke(app, ["sandbox", "generate", "--scale", "XL", "--out", str(tmp_path)])
+    assert res.exit_code != 0
+    assert res.exit_code == 2 and "unknown scale 'XL'" in res.output
