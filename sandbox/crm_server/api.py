@@ -374,8 +374,8 @@ class CrmApi:
                                            association_type(ot.name, to_type), association_type(to_type, ot.name))
         return None
 
-    def create_object(self, req: Request, type: str) -> Response:
-        ot = resolve_object_type(type)
+    def _single_record_input(self, req: Request, ot) -> tuple[dict, dict]:
+        """The body of a single-record create/update and its validated property values (400 if invalid)."""
         body = req.json()
         if not isinstance(body, dict):
             raise errors.validation_error("Invalid input JSON: expected an object with 'properties'")
@@ -383,6 +383,11 @@ class CrmApi:
         values, problems = validation.normalize_record(ot.name, body.get("properties", {}), self.store.catalog)
         if problems:
             raise validation.request_error(problems)
+        return body, values
+
+    def create_object(self, req: Request, type: str) -> Response:
+        ot = resolve_object_type(type)
+        body, values = self._single_record_input(req, ot)
         with self.store.transaction():
             conflict = self._unique_conflict(ot, values, None)
             if conflict:
@@ -395,13 +400,7 @@ class CrmApi:
 
     def update_object(self, req: Request, type: str, id: str) -> Response:
         ot = resolve_object_type(type)
-        body = req.json()
-        if not isinstance(body, dict):
-            raise errors.validation_error("Invalid input JSON: expected an object with 'properties'")
-        self._check_request(ot, [body.get("properties", {})])
-        values, problems = validation.normalize_record(ot.name, body.get("properties", {}), self.store.catalog)
-        if problems:
-            raise validation.request_error(problems)
+        body, values = self._single_record_input(req, ot)
         with self.store.transaction():
             rec = self._find_one(ot, id, req.q("idProperty"), False)
             if rec is None:
