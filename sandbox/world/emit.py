@@ -116,15 +116,16 @@ def write_partitioned(
         bounds = np.flatnonzero(files[1:] != files[:-1]) + 1
         starts = np.concatenate([[0], bounds])
         ends = np.concatenate([bounds, [len(files)]])
-        lines = df["json"].to_list()
+        lines = df["json"]
         for s, e in zip(starts, ends):
             path = root / files[s]
             path.parent.mkdir(parents=True, exist_ok=True)
-            body = lines[s:e]
+            # joined in polars: millions of small Python strings would fragment the heap, and at scale L
+            # the process kept ~150 MB more per block of 25k persons
             if fmt == "json_array":
-                text = "[\n" + ",\n".join(body) + "\n]\n"
+                text = "[\n" + lines.slice(s, e - s).str.join(",\n").item() + "\n]\n"
             else:
-                text = "\n".join(body) + "\n"
+                text = lines.slice(s, e - s).str.join("\n").item() + "\n"
             data = text.encode("utf-8")
             if path.suffix == ".gz":
                 buf = io.BytesIO()

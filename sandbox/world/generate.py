@@ -8,10 +8,14 @@ Same config -> byte-identical files. Memory is bounded by processing persons in 
 
 from __future__ import annotations
 
+import contextlib
 import json
+import multiprocessing
 import resource
 import shutil
 import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from collections.abc import Callable
 from pathlib import Path
 
@@ -61,7 +65,7 @@ def _assoc(target: str, type_name: str, id_col: str) -> pl.Expr:
 def _append_lines(path: Path, lines: pl.Series) -> None:
     if lines.len():
         with path.open("a", encoding="utf-8") as f:
-            f.write("\n".join(lines.to_list()))
+            f.write(lines.str.join("\n").item())
             f.write("\n")
 
 
@@ -103,9 +107,8 @@ def generate_world(cfg: WorldConfig, out: Path, progress: Progress | None = None
     n = pop.persons.height
     last_activity = np.full(n, -1, dtype=np.int64)  # for contacts' lastmodifieddate
     stage = np.zeros(n, dtype=np.int8)  # 0 lead, 1 MQL (request), 2 SQL (meeting), 3 opportunity, 4 customer
-    counts: dict[str, int] = {}
-    truth_frames: dict[str, list[pl.DataFrame]] = {k: [] for k in
-                                                    ("identifiers", "prospects", "broken", "requests", "collisions", "esp_daily")}
+    counts: dict = {}
+    truth_frames: dict[str, list[pl.DataFrame]] = {k: [] for k in TRUTH_PARTS}
     ids = {"deal": DEAL_ID_BASE, "call": CALL_ID_BASE, "meeting": MEETING_ID_BASE, "task": TASK_ID_BASE,
            "state": STATE_ID_BASE, "mailing": MAILING_ID_BASE}
     contact_of = np.full(n, -1, dtype=np.int64)
@@ -115,90 +118,171 @@ def generate_world(cfg: WorldConfig, out: Path, progress: Progress | None = None
         company_id=pl.int_range(pl.len(), dtype=pl.Int64) + COMPANY_ID_BASE).sort("account_idx")
     company_of = np.where(acc["in_crm"].to_numpy(), acc["company_id"].to_numpy(), -1)
     owner_email = dict(zip(pop.owners["owner_id"].to_list(), pop.owners["email"].to_list()))
+    ctx = WorldContext(cfg, pop, campaigns, degrade_ms, land, crm, contact_of, company_of, owner_email)
 
-    blocks = range(0, n, cfg.persons_per_block)
-    for bno, lo in enumerate(blocks):
-        hi = min(n, lo + cfg.persons_per_block)
-        brng = np.random.default_rng([cfg.seed, bno + 1])
-        b = BlockView(np.arange(lo, hi), pop, cfg)
-        tag = f"b{bno:03d}"
-
-        # ---- Segment
-        sg = segment_events(b, brng, start, end)
-        seg = sg["events"]
-        for k, v in sg["stats"].items():
-            counts.setdefault("_anon", {}).setdefault(k, 0)
-            counts["_anon"][k] += v
-        seg, nd = inject_duplicates(seg, r.duplicate_delivery_rate, brng, 2 * HOUR)
-        seg = inject_broken(seg, BREAK_RULES["segment"], r.broken_record_rate, brng)
-        w = write_partitioned(seg, land, "segment", f"events-{tag}", "jsonl", end, cfg.events_per_file,
-                              gzip_every_other_day=True)
-        _collect(truth_frames, counts, "segment", w, nd)
-        truth_frames["identifiers"].append(_segment_identifiers(seg, pop))
-
-        # ---- sales activity -> sales-engagement export + CRM engagements
-        sa = sales_activity(b, brng, start, end, pop.owners.height)
-        gid = lambda f: b.idx[f["j"].to_numpy()]  # noqa: E731
-        dbl = counts.setdefault("_double", {"count": 0, "of_outbound_enrolled": 0})
-        dbl["count"] += int((sa["states"]["kind"] == "double").sum())
-        dbl["of_outbound_enrolled"] += int((sa["states"]["kind"] == "outbound").sum())
-        for name, frame, col in (("calls", sa["calls"], "t"), ("meetings", sa["meetings"], "created"),
-                                 ("deals", sa["deals"], "created")):
-            if frame.height:
-                np.maximum.at(last_activity, gid(frame), frame[col].to_numpy())
-        stage[b.idx[sa["requests"]["j"].to_numpy()]] = np.maximum(stage[b.idx[sa["requests"]["j"].to_numpy()]], 1)
-        stage[gid(sa["meetings"])] = np.maximum(stage[gid(sa["meetings"])], 2)
-        stage[gid(sa["deals"])] = np.maximum(stage[gid(sa["deals"])], 3)
-        won = sa["deals"].filter(pl.col("stage") == "closedwon")
-        stage[gid(won)] = 4
-        truth_frames["requests"].append(sa["requests"].with_columns(
-            person_idx=pl.Series(b.idx[sa["requests"]["j"].to_numpy()])).drop("j"))
-        _write_engagements(crm, sa, b, ids, contact_of, company_of, start)
-
-        se = _sales_engagement_records(sa, b, brng, ids, owner_email, end)
-        for obj, frame in se.items():
-            frame, nd = inject_duplicates(frame, r.duplicate_delivery_rate if obj == "mailings" else 0.0, brng, 6 * HOUR)
-            frame = inject_broken(frame, BREAK_RULES["sales_engagement"], r.broken_record_rate, brng)
-            w = write_partitioned(frame, land, f"sales_engagement/{obj}", f"export-{tag}", "jsonl", end,
-                                  cfg.events_per_file)
-            _collect(truth_frames, counts, f"sales_engagement/{obj}", w, nd)
-        truth_frames["prospects"].append(se["prospects"].filter(pl.col("truth_version") == 1).select(
-            "truth_person_idx", "truth_emails", pl.col("truth_prospect_id").cast(pl.String)))
-
-        # ---- marketing email
-        sends = esp_sends(b, brng, start, end, campaigns, sa["mailings"])
-        trig = sends.filter("trigger")
-        truth_frames["collisions"].append(trig.select(person_idx=pl.Series(b.idx[trig["j"].to_numpy()]),
-                                                      marketing_send_ms="t", address="address"))
-        esp = esp_events(b, brng, sends, degrade_ms, end, salt=cfg.seed * 1_000 + bno)
-        esp, nd = inject_duplicates(esp, r.duplicate_delivery_rate, brng, 2 * HOUR)
-        esp = inject_broken(esp, BREAK_RULES["esp"], r.broken_record_rate, brng)
-        esp = esp.with_columns(truth_domain="sending_domain", truth_event="event", truth_t="t")
-        w = write_partitioned(esp, land, "esp/events", f"webhook-{tag}", "json_array", end, cfg.events_per_file)
-        _collect(truth_frames, counts, "esp", w, nd)
-        # per-day counts now, not raw events: at L the raw events would be ~30M rows held to the end
-        truth_frames["esp_daily"].append(
-            w.filter(pl.col("broken_kind").is_null() & ~pl.col("is_duplicate"))
-            .with_columns(day=pl.from_epoch("truth_t", time_unit="ms").dt.date())
-            .group_by("truth_domain", "day").agg(
-                sends=(pl.col("truth_event") == "processed").sum(), bounces=(pl.col("truth_event") == "bounce").sum(),
-                complaints=(pl.col("truth_event") == "spamreport").sum(),
-                unsubscribes=(pl.col("truth_event") == "unsubscribe").sum()))
-        truth_frames["identifiers"].append(esp.filter(~pl.col("is_duplicate")).select(
-            source=pl.lit("esp"), identifier_type=pl.lit("email"), identifier="email",
-            person_idx="truth_person_idx", shared="truth_role").unique())
-        say(f"block {bno + 1}/{len(blocks)}: {seg.height:,} segment, {esp.height:,} ESP events, "
-            f"{sa['mailings'].height:,} mailings ({time.perf_counter() - t0:.1f}s, peak {_peak_gib():.2f} GiB)")
-        del seg, esp, sa, se, sends
+    n_blocks = -(-n // cfg.persons_per_block)
+    worker_peak = 0.0
+    peak = lambda: max(_peak_gib(), worker_peak)  # noqa: E731  (GiB, largest single process so far)
+    with _block_runner(n_blocks) as run:
+        for bno in range(n_blocks):
+            # blocks run one after another: CRM files are appended in block order and ids continue
+            res = run(ctx, bno, ids)
+            ids = res.ids
+            for k, frames in res.truth.items():
+                truth_frames[k].extend(frames)
+            _add_counts(counts, res.counts)
+            if len(res.activity_idx):
+                np.maximum.at(last_activity, res.activity_idx, res.activity_ms)
+            if len(res.stage_idx):
+                np.maximum.at(stage, res.stage_idx, res.stage_level)
+            worker_peak = max(worker_peak, res.peak_gib)
+            say(f"block {bno + 1}/{n_blocks}: {res.summary} ({time.perf_counter() - t0:.1f}s, peak {peak():.2f} GiB)")
 
     _write_crm_objects(crm, pop, acc, company_of, last_activity, stage, start, end, ids)
-    say(f"CRM objects written ({time.perf_counter() - t0:.1f}s, peak {_peak_gib():.2f} GiB)")
+    say(f"CRM objects written ({time.perf_counter() - t0:.1f}s, peak {peak():.2f} GiB)")
     _write_enrichment(land, pop, np.random.default_rng([cfg.seed, 0]), start, end, truth_frames, counts, cfg)
-    say(f"enrichment written ({time.perf_counter() - t0:.1f}s, peak {_peak_gib():.2f} GiB)")
+    say(f"enrichment written ({time.perf_counter() - t0:.1f}s, peak {peak():.2f} GiB)")
     manifest = _write_truth(truth, cfg, pop, acc, truth_frames, counts, stage, degrade_ms, start, end)
     manifest["seconds"] = round(time.perf_counter() - t0, 2)
-    say(f"done in {manifest['seconds']}s, peak {_peak_gib():.2f} GiB")
+    say(f"done in {manifest['seconds']}s, peak {peak():.2f} GiB")
     return manifest
+
+
+TRUTH_PARTS = ("identifiers", "prospects", "broken", "requests", "collisions", "esp_daily")
+
+
+@dataclass
+class WorldContext:
+    """What every block needs from the whole world (pickled to a block's worker process at scale L)."""
+
+    cfg: WorldConfig
+    pop: Population
+    campaigns: pl.DataFrame
+    degrade_ms: int
+    land: Path
+    crm: Path
+    contact_of: np.ndarray
+    company_of: np.ndarray
+    owner_email: dict
+
+
+@dataclass
+class BlockResult:
+    ids: dict
+    truth: dict[str, list[pl.DataFrame]]
+    counts: dict
+    activity_idx: np.ndarray  # person_idx, time of a CRM activity (for contacts' lastmodifieddate)
+    activity_ms: np.ndarray
+    stage_idx: np.ndarray  # person_idx, funnel level reached
+    stage_level: np.ndarray
+    summary: str
+    peak_gib: float
+
+
+@contextlib.contextmanager
+def _block_runner(n_blocks: int):
+    """Run blocks in this process, or (several blocks) each in a fresh worker process.
+
+    A fresh process per block returns all of its memory: run in one process, scale L kept ~150 MB more
+    per block (allocator fragmentation from polars and short-lived Python strings) and passed 8 GiB.
+    forkserver forks workers from a clean, single-threaded server, never from this process (whose polars
+    thread pool makes a plain fork unsafe).
+    """
+    if n_blocks == 1:
+        yield run_block
+        return
+    mp = multiprocessing.get_context("forkserver")
+    mp.set_forkserver_preload(["sandbox.world.generate"])
+    with ProcessPoolExecutor(max_workers=1, mp_context=mp, max_tasks_per_child=1) as pool:
+        yield lambda *args: pool.submit(run_block, *args).result()
+
+
+def _add_counts(total: dict, part: dict) -> None:
+    for k, v in part.items():
+        if isinstance(v, dict):
+            _add_counts(total.setdefault(k, {}), v)
+        else:
+            total[k] = total.get(k, 0) + v
+
+
+def run_block(ctx: WorldContext, bno: int, ids: dict) -> BlockResult:
+    """Simulate and write one block of persons: its Segment, sales-engagement and ESP files, and its CRM
+    engagements (appended). Depends only on (seed, block number, ids so far), so its output is the same
+    whichever process runs it."""
+    cfg, pop, land, crm = ctx.cfg, ctx.pop, ctx.land, ctx.crm
+    r = cfg.rates
+    start, end = pop.start_ms, pop.end_ms
+    ids = dict(ids)
+    lo = bno * cfg.persons_per_block
+    hi = min(pop.persons.height, lo + cfg.persons_per_block)
+    brng = np.random.default_rng([cfg.seed, bno + 1])
+    b = BlockView(np.arange(lo, hi), pop, cfg)
+    tag = f"b{bno:03d}"
+    truth_frames: dict[str, list[pl.DataFrame]] = {k: [] for k in TRUTH_PARTS}
+    counts: dict = {}
+
+    # ---- Segment
+    sg = segment_events(b, brng, start, end)
+    seg = sg["events"]
+    counts["_anon"] = dict(sg["stats"])
+    seg, nd = inject_duplicates(seg, r.duplicate_delivery_rate, brng, 2 * HOUR)
+    seg = inject_broken(seg, BREAK_RULES["segment"], r.broken_record_rate, brng)
+    w = write_partitioned(seg, land, "segment", f"events-{tag}", "jsonl", end, cfg.events_per_file,
+                          gzip_every_other_day=True)
+    _collect(truth_frames, counts, "segment", w, nd)
+    truth_frames["identifiers"].append(_segment_identifiers(seg, pop))
+
+    # ---- sales activity -> sales-engagement export + CRM engagements
+    sa = sales_activity(b, brng, start, end, pop.owners.height)
+    gid = lambda f: b.idx[f["j"].to_numpy()]  # noqa: E731
+    counts["_double"] = {"count": int((sa["states"]["kind"] == "double").sum()),
+                         "of_outbound_enrolled": int((sa["states"]["kind"] == "outbound").sum())}
+    acts = [(sa["calls"], "t"), (sa["meetings"], "created"), (sa["deals"], "created")]
+    activity_idx = np.concatenate([gid(f) for f, _ in acts])
+    activity_ms = np.concatenate([f[c].to_numpy() for f, c in acts])
+    won = sa["deals"].filter(pl.col("stage") == "closedwon")
+    levels = [(sa["requests"], 1), (sa["meetings"], 2), (sa["deals"], 3), (won, 4)]
+    stage_idx = np.concatenate([gid(f) for f, _ in levels])
+    stage_level = np.concatenate([np.full(f.height, lv, dtype=np.int8) for f, lv in levels])
+    truth_frames["requests"].append(sa["requests"].with_columns(
+        person_idx=pl.Series(b.idx[sa["requests"]["j"].to_numpy()])).drop("j"))
+    _write_engagements(crm, sa, b, ids, ctx.contact_of, ctx.company_of, start)
+
+    se = _sales_engagement_records(sa, b, brng, ids, ctx.owner_email, end)
+    for obj, frame in se.items():
+        frame, nd = inject_duplicates(frame, r.duplicate_delivery_rate if obj == "mailings" else 0.0, brng, 6 * HOUR)
+        frame = inject_broken(frame, BREAK_RULES["sales_engagement"], r.broken_record_rate, brng)
+        w = write_partitioned(frame, land, f"sales_engagement/{obj}", f"export-{tag}", "jsonl", end,
+                              cfg.events_per_file)
+        _collect(truth_frames, counts, f"sales_engagement/{obj}", w, nd)
+    truth_frames["prospects"].append(se["prospects"].filter(pl.col("truth_version") == 1).select(
+        "truth_person_idx", "truth_emails", pl.col("truth_prospect_id").cast(pl.String)))
+
+    # ---- marketing email
+    sends = esp_sends(b, brng, start, end, ctx.campaigns, sa["mailings"])
+    trig = sends.filter("trigger")
+    truth_frames["collisions"].append(trig.select(person_idx=pl.Series(b.idx[trig["j"].to_numpy()]),
+                                                  marketing_send_ms="t", address="address"))
+    esp = esp_events(b, brng, sends, ctx.degrade_ms, end, salt=cfg.seed * 1_000 + bno)
+    esp, nd = inject_duplicates(esp, r.duplicate_delivery_rate, brng, 2 * HOUR)
+    esp = inject_broken(esp, BREAK_RULES["esp"], r.broken_record_rate, brng)
+    esp = esp.with_columns(truth_domain="sending_domain", truth_event="event", truth_t="t")
+    w = write_partitioned(esp, land, "esp/events", f"webhook-{tag}", "json_array", end, cfg.events_per_file)
+    _collect(truth_frames, counts, "esp", w, nd)
+    # per-day counts now, not raw events: at L the raw events would be ~30M rows held to the end
+    truth_frames["esp_daily"].append(
+        w.filter(pl.col("broken_kind").is_null() & ~pl.col("is_duplicate"))
+        .with_columns(day=pl.from_epoch("truth_t", time_unit="ms").dt.date())
+        .group_by("truth_domain", "day").agg(
+            sends=(pl.col("truth_event") == "processed").sum(), bounces=(pl.col("truth_event") == "bounce").sum(),
+            complaints=(pl.col("truth_event") == "spamreport").sum(),
+            unsubscribes=(pl.col("truth_event") == "unsubscribe").sum()))
+    truth_frames["identifiers"].append(esp.filter(~pl.col("is_duplicate")).select(
+        source=pl.lit("esp"), identifier_type=pl.lit("email"), identifier="email",
+        person_idx="truth_person_idx", shared="truth_role").unique())
+    summary = f"{seg.height:,} segment, {esp.height:,} ESP events, {sa['mailings'].height:,} mailings"
+    return BlockResult(ids, truth_frames, counts, activity_idx, activity_ms, stage_idx, stage_level, summary,
+                       _peak_gib())
 
 
 def _collect(tf: dict, counts: dict, source: str, written: pl.DataFrame, n_dup: int) -> None:
