@@ -123,10 +123,10 @@ def generate_world(cfg: WorldConfig, out: Path, progress: Progress | None = None
     n_blocks = -(-n // cfg.persons_per_block)
     worker_peak = 0.0
     peak = lambda: max(_peak_gib(), worker_peak)  # noqa: E731  (GiB, largest single process so far)
-    with _block_runner(n_blocks) as run:
+    with _block_runner(ctx, n_blocks) as run:
         for bno in range(n_blocks):
             # blocks run one after another: CRM files are appended in block order and ids continue
-            res = run(ctx, bno, ids)
+            res = run(bno, ids)
             ids = res.ids
             for k, frames in res.truth.items():
                 truth_frames[k].extend(frames)
@@ -179,22 +179,37 @@ class BlockResult:
     peak_gib: float
 
 
-@contextlib.contextmanager
-def _block_runner(n_blocks: int):
-    """Run blocks in this process, or (several blocks) each in a fresh worker process.
+BLOCKS_PER_WORKER = 5  # a fresh worker every 5 blocks: ~0.8 GiB of retained memory at most, 8 context transfers at L
 
-    A fresh process per block returns all of its memory: run in one process, scale L kept ~150 MB more
-    per block (allocator fragmentation from polars and short-lived Python strings) and passed 8 GiB.
-    forkserver forks workers from a clean, single-threaded server, never from this process (whose polars
-    thread pool makes a plain fork unsafe).
+_WORKER_CTX: WorldContext | None = None
+
+
+def _init_worker(ctx: WorldContext) -> None:
+    global _WORKER_CTX
+    _WORKER_CTX = ctx
+
+
+def _run_block_in_worker(bno: int, ids: dict) -> BlockResult:
+    return run_block(_WORKER_CTX, bno, ids)
+
+
+@contextlib.contextmanager
+def _block_runner(ctx: WorldContext, n_blocks: int):
+    """Run blocks in this process, or (several blocks) in worker processes renewed every few blocks.
+
+    Run in one process, scale L kept ~150 MB more per block (allocator fragmentation from polars and
+    short-lived Python strings) and passed 8 GiB; a worker that exits returns all of it. forkserver forks
+    workers from a clean, single-threaded server, never from this process (whose polars thread pool makes a
+    plain fork unsafe). The world context goes to each worker once (pickling it takes seconds at L).
     """
     if n_blocks == 1:
-        yield run_block
+        yield lambda bno, ids: run_block(ctx, bno, ids)
         return
     mp = multiprocessing.get_context("forkserver")
     mp.set_forkserver_preload(["sandbox.world.generate"])
-    with ProcessPoolExecutor(max_workers=1, mp_context=mp, max_tasks_per_child=1) as pool:
-        yield lambda *args: pool.submit(run_block, *args).result()
+    with ProcessPoolExecutor(max_workers=1, mp_context=mp, initializer=_init_worker, initargs=(ctx,),
+                             max_tasks_per_child=BLOCKS_PER_WORKER) as pool:
+        yield lambda bno, ids: pool.submit(_run_block_in_worker, bno, ids).result()
 
 
 def _add_counts(total: dict, part: dict) -> None:
