@@ -294,3 +294,20 @@ def test_speed_to_lead_truth_matches_the_touches_in_the_sources(world_s):
     found = sum(r["first_touch_at"] in touches[r["true_person_id"]] for r in req.iter_rows(named=True))
     # a few touch records are among the deliberately broken ones (quarantined), hence not all
     assert found >= 0.97 * req.height, (found, req.height)
+
+
+def test_enrichment_providers_overlap_and_disagree(world_s):
+    def load(provider, obj):
+        return [r for _f, _l, raw in records(world_s, f"enrichment/{provider}/{obj}/*.jsonl")
+                if isinstance(r := parse(raw), dict) and isinstance(r.get("domain"), str) and "observed_at" in r]
+    a, b = load("firmograph", "signals"), load("datahound", "signals")
+    firsts = {(r["domain"], r["signal_type"]): r["observed_at"] for r in a}
+    echoed = [r for r in b if (r["domain"], r["signal_type"]) in firsts and r["observed_at"] > firsts[(r["domain"], r["signal_type"])]]
+    assert echoed and not ({r["signal_id"] for r in a} & {r["signal_id"] for r in b})
+    ca = {r["domain"]: r for r in load("firmograph", "companies")}
+    cb = {r["domain"]: r for r in load("datahound", "companies")}
+    both = ca.keys() & cb.keys()
+    assert len(both) > 100
+    assert sum(ca[d]["employees"] != cb[d]["employees"] for d in both) > len(both) / 2  # providers disagree
+    stale = [r for r in cb.values() if r["observed_at"] < "2026-04-01"]
+    assert len(stale) > 0.1 * len(cb)  # older than any sensible freshness limit

@@ -580,7 +580,8 @@ def _write_crm_objects(crm: Path, pop: Population, acc: pl.DataFrame, company_of
 
 def _write_enrichment(land: Path, pop: Population, rng, start: int, end: int, tf: dict, counts: dict,
                       cfg: WorldConfig) -> None:
-    """Two providers with different coverage, noise and freshness, and firmographic signals."""
+    """Two providers with different coverage, noise and freshness, and firmographic signals; the second
+    provider re-reports part of the first one's signals (the same event under another signal_id)."""
     a = pop.accounts
     n = a.height
     for k, provider in enumerate(vocab.ENRICHMENT_PROVIDERS):
@@ -601,26 +602,35 @@ def _write_enrichment(land: Path, pop: Population, rng, start: int, end: int, tf
                            iso("observed").alias("observed_at")).struct.json_encode(),
             arrival_ms=pl.max_horizontal("observed", pl.lit(start)), order=pl.int_range(pl.len()))
         # signals: rate grows with the account's (latent) intent; some events are reported by both providers
-        ns = rng.poisson(cfg.scale.days / 90 * (0.05 + 1.2 * a["intent"].to_numpy()) * (1.0 if k == 0 else 0.6))
+        ns = rng.poisson(cfg.scale.days / 90 * (0.05 + 1.2 * a["intent"].to_numpy()) * (1.0 if k == 0 else 0.4))
         sj = np.repeat(np.arange(n), ns)
         stype = np.array(["funding_round", "exec_hire", "job_posting"])[rng.choice(3, len(sj), p=[0.15, 0.25, 0.6])]
         st = start + (rng.random(len(sj)) * (end - start)).astype(np.int64)
-        sig = pl.DataFrame({"a": sj, "type": stype, "t": st, "seq": np.arange(len(sj))}).sort(["t", "a"])
+        sig = pl.DataFrame({"a": sj, "type": stype, "t": st})
+        if k == 0:
+            first_provider = sig
+        else:  # the second provider also reports 30% of the first one's events, hours later
+            again = first_provider.filter(pl.Series(rng.random(first_provider.height) < 0.3))
+            sig = pl.concat([sig, again.with_columns(t=pl.col("t") + pl.Series(rng.integers(HOUR, DAY, again.height)))])
+        sig = sig.sort(["t", "a", "type"]).with_columns(seq=pl.int_range(pl.len()))
         sig = sig.with_columns(
             signal_id=pl.lit(f"{provider[:3]}_sig_") + pl.int_range(pl.len()).cast(pl.String).str.zfill(8),
             domain=pl.Series(a["domain"].to_numpy()[sig["a"].to_numpy()]),
         )
-        detail = pl.struct(
-            pl.when(pl.col("type") == "funding_round").then(pl.lit("Series B")).alias("round"),
-            pl.when(pl.col("type") == "funding_round").then((pl.col("seq") % 40 + 5) * 1_000_000).alias("amount_usd"),
-            pl.when(pl.col("type") == "exec_hire").then(pl.lit("VP of Sales")).alias("title"),
-            pl.when(pl.col("type") == "job_posting").then(pl.lit("Sales Development Representative")).alias("job_title"),
-            pl.when(pl.col("type") == "job_posting").then(pl.col("seq") % 5 + 1).alias("openings"),
-        )
-        sig = sig.with_columns(
-            json=pl.struct("signal_id", "domain", pl.col("type").alias("signal_type"), detail.alias("detail"),
-                           iso("t").alias("observed_at")).struct.json_encode(),
-            arrival_ms=pl.col("t") + HOUR, order=pl.int_range(pl.len()))
+        # each signal type carries its own detail fields
+        details = {
+            "funding_round": pl.struct(pl.lit("Series B").alias("round"),
+                                       ((pl.col("seq") % 40 + 5) * 1_000_000).alias("amount_usd")),
+            "exec_hire": pl.struct(pl.lit("VP of Sales").alias("title")),
+            "job_posting": pl.struct(pl.lit("Sales Development Representative").alias("job_title"),
+                                     (pl.col("seq") % 5 + 1).alias("openings")),
+        }
+        head = [pl.col("signal_id"), pl.col("domain"), pl.col("type").alias("signal_type")]
+        json = pl.lit(None, pl.String)
+        for kind, detail in details.items():
+            rec = pl.struct(*head, detail.alias("detail"), iso("t").alias("observed_at")).struct.json_encode()
+            json = pl.when(pl.col("type") == kind).then(rec).otherwise(json)
+        sig = sig.with_columns(json=json, arrival_ms=pl.col("t") + HOUR, order=pl.int_range(pl.len()))
         for obj, frame in (("companies", comp), ("signals", sig)):
             frame = inject_broken(frame.with_columns(is_duplicate=pl.lit(False)), BREAK_RULES["enrichment"],
                                   cfg.rates.broken_record_rate, rng)
