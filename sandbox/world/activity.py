@@ -90,7 +90,6 @@ def segment_events(b: BlockView, rng: np.random.Generator, start: int, end: int)
     gidx = b.idx
     # devices: everyone has one anonymousId, some a second
     anon = np.stack([mix_ids(gidx * 2, 11), mix_ids(gidx * 2 + 1, 11)], axis=1)
-    anon_s = np.char.add("anon-", np.char.mod("%016x", anon))
     two_dev = rng.random(b.n) < 0.3
     user_id = np.char.add("usr_", (gidx + 7_000_001).astype(str))
 
@@ -181,21 +180,26 @@ def segment_events(b: BlockView, rng: np.random.Generator, start: int, end: int)
     trait_email = np.where((typ == "identify") | (kind == "request"), trait_email, None)
     # a form fill's identify carries anonymousId + traits.email alone (DESIGN 4)
     uid = np.where(kind == "form", None, uid)
-    anon_id = anon_s[j, ev["dev"].to_numpy()]
     seq = np.arange(len(j))
     late = rng.random(len(j)) < r.late_event_rate
     arrival = t + np.where(late, rng.integers(DAY, 3 * DAY, len(j)), rng.integers(50, 5 * SECOND, len(j)))
     acct_now = b.account_at(j, t)
+    # string columns are gathered and formatted in polars: building them as numpy strings cost seconds at M
+    people = b.p.select("first_name", "last_name")
+    accounts = b.pop.accounts.select("name", "domain")
+    dev = ev["dev"].to_numpy()
     df = pl.DataFrame({
-        "messageId": np.char.add("ajs-", mix_ids(seq, int(gidx[0]) * 7919 + 1).astype(str)) if len(j) else np.array([], dtype=str),
-        "type": typ, "anonymousId": anon_id, "userId": pl.Series(uid.tolist(), dtype=pl.String),
+        "type": ev["type"], "userId": pl.Series(uid.tolist(), dtype=pl.String),
         "t": t, "arrival_ms": arrival, "event": ev["event"], "path": ev["path"],
         "email": pl.Series(trait_email.tolist(), dtype=pl.String),
-        "first": b.first[j], "last": b.last[j],
-        "company": b.company_of[acct_now], "domain": b.domain_of[acct_now],
-        "workspace": np.char.add("ws_", (gidx[j] + 500_000).astype(str)),
         "order": seq, "truth_person_idx": gidx[j], "truth_account_idx": acct_now,
-    })
+    }).with_columns(
+        messageId="ajs-" + pl.Series(mix_ids(seq, int(gidx[0]) * 7919 + 1)).cast(pl.String),
+        anonymousId="anon-" + pl.Series(anon[j, dev]).cast(pl.String),
+        first=people["first_name"].gather(j), last=people["last_name"].gather(j),
+        company=accounts["name"].gather(acct_now), domain=accounts["domain"].gather(acct_now),
+        workspace="ws_" + pl.Series(gidx[j] + 500_000).cast(pl.String),
+    )
     ts = [
         iso("t").alias("timestamp"),
         iso(pl.col("arrival_ms")).alias("receivedAt"),
@@ -470,18 +474,19 @@ def esp_events(b: BlockView, rng: np.random.Generator, sends: pl.DataFrame, degr
     k = ev.height
     late = rng.random(k) < r.late_event_rate
     arrival = ev["t"].to_numpy() + np.where(late, rng.integers(DAY, 2 * DAY, k), rng.integers(SECOND, 10 * MINUTE, k))
-    msg = np.char.add(np.char.mod("%016x", mix_ids(send_id, salt)), ".filter0001.sendgrid.net") if n else np.array([], str)
     s = sends
     df = pl.DataFrame({
-        "sg_event_id": np.char.add("sgev_", mix_ids(np.arange(k), salt + 17).astype(str)) if k else np.array([], str),
-        "email": s["address"].to_numpy()[sid], "timestamp": ev["t"].to_numpy() // 1000, "event": ev["event"],
-        "sg_message_id": msg[sid], "campaign_id": s["campaign_id"].to_numpy()[sid],
-        "sending_domain": s["domain"].to_numpy()[sid], "category": s["category"].to_numpy()[sid],
+        "timestamp": ev["t"].to_numpy() // 1000, "event": ev["event"],
         "bounce_type": np.where(blocked[sid], "blocked", "bounce"),
         "arrival_ms": arrival, "order": np.arange(k), "t": ev["t"],
         "truth_person_idx": b.idx[s["j"].to_numpy()[sid]], "truth_role": s["role"].to_numpy()[sid],
         "truth_trigger": s["trigger"].to_numpy()[sid],
-    })
+    }).with_columns(
+        sg_event_id="sgev_" + pl.Series(mix_ids(np.arange(k), salt + 17)).cast(pl.String),
+        sg_message_id=pl.Series(mix_ids(send_id, salt)).gather(sid).cast(pl.String) + ".filter0001.sendgrid.net",
+        email=s["address"].gather(sid), campaign_id=s["campaign_id"].gather(sid),
+        sending_domain=s["domain"].gather(sid), category=s["category"].gather(sid),
+    )
     is_b = pl.col("event") == "bounce"
     rec = pl.struct(
         "sg_event_id", "email", "timestamp", "event", "sg_message_id",
