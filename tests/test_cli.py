@@ -14,7 +14,7 @@ def test_generate_prints_rows_per_source(tmp_path):
     assert manifest["config"]["seed"] == 7 and manifest["config"]["scale"]["persons"] == 2_000
     contacts = sum(1 for _ in (tmp_path / "crm" / "contacts.jsonl").open())
     assert manifest["crm"]["contacts"] == contacts
-    assert f"crm/contacts" in res.output and f"{contacts:,}" in res.output
+    assert "crm/contacts" in res.output and f"{contacts:,}" in res.output
     assert f"{manifest['landing']['esp']:,}" in res.output
     again = CliRunner().invoke(app, ["sandbox", "counts", "--world", str(tmp_path)])
     assert again.exit_code == 0 and f"{contacts:,}" in again.output

@@ -9,7 +9,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import polars as pl
-import pytest
 
 from sandbox.world.config import WorldConfig
 from sandbox.world.generate import generate_world

@@ -248,7 +248,6 @@ def sales_activity(b: BlockView, rng: np.random.Generator, start: int, end: int,
     """The sales team's work on this block: the response to inbound requests, sequences and mailings, calls,
     meetings, follow-up tasks and deals."""
     r = b.cfg.rates
-    gidx = b.idx
     # ---- inbound requests and the speed-to-lead response
     rj = np.concatenate([np.flatnonzero(b.req1 > 0), np.flatnonzero(b.req2 > 0)])
     rt = np.concatenate([b.req1[b.req1 > 0], b.req2[b.req2 > 0]])
@@ -352,7 +351,6 @@ def sales_activity(b: BlockView, rng: np.random.Generator, start: int, end: int,
     # follow-up: after a reply, and after a held meeting; a share is never followed up (missed follow-up)
     fu = pl.concat([replies.with_columns(src=pl.lit("reply")),
                     meetings.filter(pl.col("outcome") != "SCHEDULED").select("j", t="at").with_columns(src=pl.lit("meeting"))])
-    fj = fu["j"].to_numpy()
     done = rng.random(fu.height) >= r.reply_followup_missed_rate
     fu_t = fu["t"].to_numpy() + _lognormal_ms(rng, 4 * HOUR, 1.2, fu.height)
     fu = fu.with_columns(followed=pl.Series(done & (fu_t < end)), touch_t=pl.Series(fu_t))

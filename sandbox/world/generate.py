@@ -26,7 +26,7 @@ from . import vocab
 from .activity import BlockView, esp_events, esp_sends, sales_activity, segment_events
 from .config import WorldConfig
 from .emit import BreakRules, inject_broken, inject_duplicates, iso, write_partitioned
-from .population import COMPANY_ID_BASE, DAY, HOUR, MINUTE, SECOND, Population, build_population
+from .population import COMPANY_ID_BASE, DAY, HOUR, MINUTE, Population, build_population
 
 DEAL_ID_BASE, CALL_ID_BASE, MEETING_ID_BASE, TASK_ID_BASE = 9_000_001, 20_000_001, 30_000_001, 40_000_001
 STATE_ID_BASE, MAILING_ID_BASE = 1, 1
