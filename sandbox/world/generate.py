@@ -458,10 +458,15 @@ def _sales_engagement_records(sa: dict, b: BlockView, rng: np.random.Generator, 
            for o in owners]
     mail = mail.with_columns(mailbox=pl.Series(box, dtype=pl.String))
     ev_cols = ["delivered", "bounced", "opened", "clicked", "replied", "spam", "unsub"]
-    versions = [mail.with_columns(updated=pl.max_horizontal("delivered", "bounced"))]
-    versions.append(mail.filter(pl.col("opened") > 0).with_columns(updated=pl.max_horizontal("opened", "clicked")))
-    versions += [mail.filter(pl.col(c) > 0).with_columns(updated=pl.col(c)) for c in ("replied", "spam", "unsub")]
-    mv = pl.concat(versions).filter(pl.col("updated") < end).sort(["updated", "mailing_gid"])
+    versions = [mail.with_columns(updated=pl.max_horizontal("delivered", "bounced"), vrank=pl.lit(0))]
+    versions.append(mail.filter(pl.col("opened") > 0).with_columns(updated=pl.max_horizontal("opened", "clicked"),
+                                                                   vrank=pl.lit(1)))
+    versions += [mail.filter(pl.col(c) > 0).with_columns(updated=pl.col(c), vrank=pl.lit(r))
+                 for r, c in enumerate(("replied", "spam", "unsub"), start=2)]
+    # one export per (id, updatedAt): when two changes share an instant (an open at the reply) the later
+    # state is the one exported
+    mv = (pl.concat(versions).filter(pl.col("updated") < end).sort(["updated", "mailing_gid", "vrank"])
+          .unique(["mailing_gid", "updated"], keep="last", maintain_order=True))
     known = {c: pl.when((pl.col(c) > 0) & (pl.col(c) <= pl.col("updated"))).then(pl.col(c)) for c in ev_cols}
     mv = mv.with_columns(**{f"k_{c}": e for c, e in known.items()})
     state = (pl.when(pl.col("k_replied").is_not_null()).then(pl.lit("replied"))
