@@ -90,5 +90,54 @@ def sandbox_counts(world: Path = typer.Option(None)) -> None:
     typer.echo(_format_counts(manifest))
 
 
+@app.command("land")
+def land(
+    source: list[str] = typer.Option(None, "--source", help="Land only this file source (repeatable). "
+                                     "Default: every file source."),
+    landing_dir: Path = typer.Option(None, help="Default $REVOPS_LANDING_DIR."),
+    duckdb_path: Path = typer.Option(None, "--duckdb", help="Default $REVOPS_DUCKDB_PATH."),
+) -> None:
+    """Land the file sources into the `raw` schema: validated, deduplicated, reconciled, idempotent.
+
+    (CRM extraction through the API is not landed by this command yet.)"""
+    import duckdb
+
+    from revops.landing.files import SOURCES, ensure_schema, land_file, source_files
+
+    root = landing_dir or settings.landing_dir()
+    db = duckdb_path or settings.duckdb_path()
+    names = source or list(SOURCES)
+    unknown = sorted(set(names) - set(SOURCES))
+    if unknown:
+        raise typer.BadParameter(f"unknown source(s) {', '.join(unknown)}; choose from {', '.join(SOURCES)}",
+                                 param_hint="--source")
+    db.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(db))
+    ensure_schema(con)
+    typer.echo(f"landing {root} into {db}")
+    rows = []
+    for name in names:
+        src = SOURCES[name]
+        files = source_files(src, root)
+        tot = {"files": 0, "skipped": 0, "read": 0, "landed": 0, "quarantined": 0, "duplicates": 0}
+        with typer.progressbar(files, label=f"{name:<22}", show_pos=True) as bar:
+            for path in bar:
+                r = land_file(con, src, root, path)
+                tot["files"] += 1
+                tot["skipped"] += r.skipped
+                for k in ("read", "landed", "quarantined", "duplicates"):
+                    tot[k] += getattr(r, k)
+        rows.append((name, tot))
+    typer.echo(f"\n{'source':<22} {'files':>6} {'skipped':>8} {'read':>10} {'landed':>10} {'quarantined':>12} {'duplicates':>11}")
+    for name, t in rows:
+        typer.echo(f"{name:<22} {t['files']:>6,} {t['skipped']:>8,} {t['read']:>10,} {t['landed']:>10,} "
+                   f"{t['quarantined']:>12,} {t['duplicates']:>11,}")
+    typer.echo("\nquarantine (all landed files), by source and reason:")
+    for name, reason, n in con.execute(r"""
+        select source, regexp_replace(error, 'column \d+', 'column N') as reason, count(*) as n
+        from raw.quarantine group by all order by source, n desc, reason
+    """).fetchall():
+        typer.echo(f"  {name:<22} {n:>6,}  {reason}")
+
 if __name__ == "__main__":
     app()
