@@ -39,6 +39,7 @@ world: install
 
 demo: world manifest
 	@mkdir -p data
+	$(BIN)/revops land --landing-dir $(REVOPS_WORLD_DIR)/landing --duckdb $(REVOPS_DUCKDB_PATH)
 	@# a previous demo's server holds the port and its URL file would fool the readiness wait
 	@if [ -f data/crm_server.pid ]; then kill $$(cat data/crm_server.pid) 2>/dev/null || true; sleep 1; fi
 	@rm -f data/crm_server.url data/crm_server.pid
@@ -49,6 +50,7 @@ demo: world manifest
 	@echo
 	@echo "CRM server (HubSpot-compatible): $$(cat data/crm_server.url)  (pid $$(cat data/crm_server.pid); stop: kill \$$(cat data/crm_server.pid))"
 	@echo "World:      $(REVOPS_WORLD_DIR)  (truth in $(REVOPS_WORLD_DIR)/truth)"
+	@echo "Warehouse:  $(REVOPS_DUCKDB_PATH)  (raw.* tables, raw.quarantine, raw.landing_manifest)"
 	@echo "Dagster UI: make dev"
 
 serve: install

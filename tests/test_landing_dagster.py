@@ -1,0 +1,56 @@
+"""Landing through Dagster: the assets materialize on a temp DuckDB with reconciled metadata, and the sensor
+asks for a run only when there are new files."""
+
+import os
+import time
+
+import dagster as dg
+import duckdb
+
+from dagster_project.defs.landing.assets import file_landing_assets
+from dagster_project.defs.landing.resources import WarehouseResource
+from dagster_project.defs.landing.sensors import new_landing_files
+
+
+def test_landing_assets_materialize_with_reconciled_metadata(world_s, tmp_path):
+    wh = WarehouseResource(path=str(tmp_path / "w.duckdb"), landing_dir=str(world_s / "landing"))
+    result = dg.materialize(file_landing_assets, resources={"warehouse": wh}, instance=dg.DagsterInstance.ephemeral())
+    assert result.success
+    mats = {}
+    for ev in result.get_asset_materialization_events():
+        md = ev.materialization.metadata
+        mats[ev.materialization.asset_key.path[-1]] = {k: v.value for k, v in md.items()}
+    assert set(mats) == {a.key.path[-1] for a in file_landing_assets}
+    con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
+    for name, md in mats.items():
+        assert md["rows_read"] == md["rows_landed"] + md["rows_quarantined"] + md["rows_duplicate"]
+        assert md["table_rows"] == md["rows_landed"] == con.execute(f"select count(*) from raw.{name}").fetchone()[0]
+        assert md["files_skipped"] == 0
+    assert mats["esp_events"]["rows_duplicate"] > 0 and mats["segment_events"]["rows_quarantined"] > 0
+    con.close()  # one process may not hold the file read-only and read-write at once
+    # a second materialization skips every file and lands nothing
+    again = dg.materialize(file_landing_assets, resources={"warehouse": wh}, instance=dg.DagsterInstance.ephemeral())
+    for ev in again.get_asset_materialization_events():
+        md = ev.materialization.metadata
+        assert md["files_landed"].value == 0 and md["rows_landed"].value == 0
+
+
+def test_sensor_requests_a_run_only_for_new_files(world_s, tmp_path):
+    wh = WarehouseResource(path=str(tmp_path / "w.duckdb"), landing_dir=str(world_s / "landing"))
+    with dg.build_sensor_context(resources={"warehouse": wh}) as ctx:
+        first = new_landing_files(ctx)
+        assert isinstance(first, dg.RunRequest) and len(first.asset_selection) == 7
+        cursor = ctx.cursor
+    with dg.build_sensor_context(cursor=cursor, resources={"warehouse": wh}) as ctx:
+        assert isinstance(new_landing_files(ctx), dg.SkipReason)
+    # a new Segment file arrives
+    new = world_s / "landing" / "segment" / "2026" / "10" / "31" / "events-late-0000.jsonl"
+    new.write_text('{"messageId":"m-new","type":"track","timestamp":"2026-10-31T10:00:00Z","event":"Signed Up"}\n')
+    try:
+        os.utime(new, ns=(time.time_ns() + 10**9, time.time_ns() + 10**9))
+        with dg.build_sensor_context(cursor=cursor, resources={"warehouse": wh}) as ctx:
+            req = new_landing_files(ctx)
+            assert isinstance(req, dg.RunRequest)
+            assert [k.path[-1] for k in req.asset_selection] == ["segment_events"]
+    finally:
+        new.unlink()
