@@ -23,13 +23,16 @@ def temp_warehouse(tmp_path, monkeypatch) -> Path:
 @pytest.fixture(scope="module", autouse=True)
 def manifest():
     """Dagster reads dbt's manifest instead of parsing at import time; `make manifest` writes it."""
-    path = REPO / "dbt_project" / "target" / "manifest.json"
-    if not path.exists():
-        subprocess.run([DBT, "parse", "--profiles-dir", "."], cwd=REPO / "dbt_project", check=True)
-    return path
+    subprocess.run([DBT, "parse", "--profiles-dir", ".", "--quiet"], cwd=REPO / "dbt_project", check=True)
+    return REPO / "dbt_project" / "target" / "manifest.json"
 
 
 def test_dbt_build_loads_seeds(temp_warehouse):
+    from revops.landing.files import ensure_schema
+
+    con = duckdb.connect(str(temp_warehouse))
+    ensure_schema(con)  # staging reads raw.*, which landing creates (empty here)
+    con.close()
     res = subprocess.run([DBT, "build", "--profiles-dir", "."], cwd=REPO / "dbt_project", capture_output=True,
                          text=True, env={**os.environ})
     assert res.returncode == 0, res.stdout[-3000:]
@@ -38,22 +41,38 @@ def test_dbt_build_loads_seeds(temp_warehouse):
     assert con.execute("select count(*) from config.role_address_prefixes where kind = 'role'").fetchone()[0] == 10
 
 
-def test_dagster_definitions_load_and_materialize(temp_warehouse):
+def test_dagster_definitions_load_and_materialize_landing_and_staging(temp_warehouse, world_s):
     import dagster as dg
 
     from dagster_project.definitions import defs
+    from dagster_project.defs.dbt.assets import dbt_warehouse
+    from dagster_project.defs.landing.assets import file_landing_assets
+    from dagster_project.defs.landing.resources import WarehouseResource
 
     dg.Definitions.validate_loadable(defs)
     graph = defs.resolve_asset_graph()
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
-    assert {"config/freemail_domains", "config/role_address_prefixes"} <= keys
+    assert {"config/freemail_domains", "config/role_address_prefixes", "raw/esp_events"} <= keys
     assert graph.get(dg.AssetKey(["config", "freemail_domains"])).group_name == "config"
-    from dagster_project.defs.dbt.assets import dbt_warehouse
+    assert graph.get(dg.AssetKey(["raw", "esp_events"])).group_name == "landing"
+    # dbt sources point at the landing assets: one lineage graph
+    stg = graph.get(dg.AssetKey(["staging", "stg_esp__events"])) if graph.has(dg.AssetKey(["staging", "stg_esp__events"])) \
+        else graph.get(dg.AssetKey(["stg_esp__events"]))
+    assert dg.AssetKey(["raw", "esp_events"]) in stg.parent_keys
+    assert stg.group_name == "staging"
 
-    result = dg.materialize([dbt_warehouse], resources=defs.resources, instance=dg.DagsterInstance.ephemeral())
+    resources = {**defs.resources, "warehouse": WarehouseResource(landing_dir=str(world_s / "landing"))}
+    result = dg.materialize([*file_landing_assets, dbt_warehouse], resources=resources,
+                            instance=dg.DagsterInstance.ephemeral())
     assert result.success
     con = duckdb.connect(str(temp_warehouse), read_only=True)
     assert con.execute("select count(*) from config.freemail_domains").fetchone()[0] == 10
+    raw, stg_n = con.execute("select (select count(*) from raw.esp_events), "
+                             "(select count(*) from main.stg_esp__events)").fetchone()
+    assert raw == stg_n > 9_000
+    # re-exported mailings collapse to their latest version
+    n, ids = con.execute("select count(*), count(distinct mailing_id) from main.stg_sales_engagement__mailings").fetchone()
+    assert n == ids and n < con.execute("select count(*) from raw.se_mailings").fetchone()[0]
 
 
 def test_telemetry_is_off_everywhere():

@@ -1,0 +1,27 @@
+with
+
+source as (
+    select * from {{ source('sales_engagement', 'se_sequence_states') }}
+),
+
+versions as (
+    select
+        cast({{ json_text('record', '$.id') }} as bigint) as sequence_state_id,
+        cast({{ json_text('record', '$.prospectId') }} as bigint) as prospect_id,
+        cast({{ json_text('record', '$.sequenceId') }} as bigint) as sequence_id,
+        {{ json_text('record', '$.state') }} as state,
+        {{ iso_to_utc(json_text('record', '$.createdAt')) }} as created_at,
+        {{ iso_to_utc(json_text('record', '$.updatedAt')) }} as updated_at,
+        file as landed_from_file
+    from source
+),
+
+final as (
+    select
+        *,
+        count(*) over (partition by sequence_state_id) as version_count
+    from versions
+    qualify row_number() over (partition by sequence_state_id order by updated_at desc, landed_from_file desc) = 1
+)
+
+select * from final

@@ -1,0 +1,33 @@
+with
+
+source as (
+    select * from {{ source('segment', 'segment_events') }}
+),
+
+final as (
+    select
+        record_key as message_id,
+        {{ json_text('record', '$.type') }} as call_type,
+        {{ json_text('record', '$.event') }} as event_name,
+        {{ json_text('record', '$.anonymousId') }} as anonymous_id,
+        {{ json_text('record', '$.userId') }} as user_id,
+        -- identify calls carry traits.email; form events carry properties.email
+        coalesce({{ json_text('record', '$.traits.email') }}, {{ json_text('record', '$.properties.email') }}) as email,
+        {{ json_text('record', '$.properties.path') }} as page_path,
+        {{ json_text('record', '$.groupId') }} as group_id,
+        lower({{ json_text('record', '$.traits.domain') }}) as group_domain,
+        {{ json_text('record', '$.traits.firstName') }} as first_name,
+        {{ json_text('record', '$.traits.lastName') }} as last_name,
+        {{ iso_to_utc(json_text('record', '$.timestamp')) }} as occurred_at,
+        {{ iso_to_utc(json_text('record', '$.receivedAt')) }} as received_at,
+        {{ iso_to_utc(json_text('record', '$.sentAt')) }} as sent_at,
+        {{ iso_to_utc(json_text('record', '$.originalTimestamp')) }} as original_timestamp,
+        {{ json_fragment('record', '$.properties') }} as properties,
+        {{ json_fragment('record', '$.traits') }} as traits,
+        {{ json_fragment('record', '$.context') }} as context,
+        file as landed_from_file,
+        landed_at
+    from source
+)
+
+select * from final
