@@ -40,7 +40,7 @@ world: install
 demo: world manifest
 	@mkdir -p data
 	$(BIN)/revops land --landing-dir $(REVOPS_WORLD_DIR)/landing --duckdb $(REVOPS_DUCKDB_PATH)
-	cd dbt_project && ../$(BIN)/dbt build --profiles-dir . --select staging config --quiet
+	cd dbt_project && ../$(BIN)/dbt build --profiles-dir . --select staging resource_type:seed --quiet
 	@# a previous demo's server holds the port and its URL file would fool the readiness wait
 	@if [ -f data/crm_server.pid ]; then kill $$(cat data/crm_server.pid) 2>/dev/null || true; sleep 1; fi
 	@rm -f data/crm_server.url data/crm_server.pid
