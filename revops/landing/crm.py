@@ -1,0 +1,252 @@
+"""CRM extraction through the HubSpot CRM v3 API into `raw.crm_<object>` (DESIGN 3.1).
+
+Incremental by each object's last-modified property: search `GTE cursor`, ascending, 200 a page, `after`
+paging. A search stops at 10,000 results, so when a query nears that cap the next query starts again from
+the last modified time seen (a window). Each page lands in one transaction together with its associations and
+the new cursor, so the cursor only advances over committed rows and a crash re-extracts at most one page.
+Records are keyed (id, updatedAt): a record seen again unchanged (window overlap, rerun) lands once; a changed
+record lands as a new version. Archived (merged-away) records are listed separately and kept with their flag.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import duckdb
+import polars as pl
+
+from revops.hubspot import HubSpotClient
+
+SEARCH_PAGE = 200
+SEARCH_CAP = 10_000
+
+OBJECTS: dict[str, dict] = {
+    "contacts": {"cursor": "lastmodifieddate", "assoc": ["companies"],
+                 "properties": ["email", "firstname", "lastname", "jobtitle", "company", "phone", "country",
+                                "lifecyclestage", "hs_lead_status", "hubspot_owner_id", "hs_email_optout",
+                                "hs_merged_object_ids", "createdate", "lastmodifieddate"]},
+    "companies": {"cursor": "hs_lastmodifieddate", "assoc": [],
+                  "properties": ["name", "domain", "industry", "numberofemployees", "annualrevenue", "country",
+                                 "lifecyclestage", "hubspot_owner_id", "createdate", "hs_lastmodifieddate"]},
+    "deals": {"cursor": "hs_lastmodifieddate", "assoc": ["companies", "contacts"],
+              "properties": ["dealname", "amount", "dealstage", "pipeline", "closedate", "createdate",
+                             "hubspot_owner_id", "hs_lastmodifieddate"]},
+    "calls": {"cursor": "hs_lastmodifieddate", "assoc": ["contacts"],
+              "properties": ["hs_timestamp", "hubspot_owner_id", "hs_call_direction", "hs_lastmodifieddate"]},
+    "meetings": {"cursor": "hs_lastmodifieddate", "assoc": ["contacts"],
+                 "properties": ["hs_timestamp", "hubspot_owner_id", "hs_meeting_outcome", "hs_lastmodifieddate"]},
+    "tasks": {"cursor": "hs_lastmodifieddate", "assoc": ["contacts"],
+              "properties": ["hs_timestamp", "hubspot_owner_id", "hs_task_status", "hs_task_subject",
+                             "hs_lastmodifieddate"]},
+}
+
+DDL = """
+create schema if not exists raw;
+create table if not exists raw.crm_cursors (
+    object varchar primary key,
+    cursor_ms bigint not null,      -- last-modified time (epoch ms) of the newest committed record
+    updated_at timestamptz not null default now()
+);
+create table if not exists raw.crm_associations (
+    from_object varchar not null, from_id varchar not null, to_object varchar not null, to_id varchar not null,
+    landed_at timestamptz not null default now()
+);
+create table if not exists raw.crm_owners (
+    record_key varchar not null, record json not null, request varchar not null,
+    landed_at timestamptz not null default now()
+);
+"""
+
+OBJECT_DDL = """
+create table if not exists raw.crm_{obj} (
+    record_key varchar not null,    -- id|updatedAt: an unchanged record seen again lands once
+    record json not null,           -- the API object as returned
+    archived boolean not null,
+    request varchar not null,       -- the request that returned it (for tracing)
+    landed_at timestamptz not null default now()
+);
+"""
+
+
+@dataclass
+class ExtractResult:
+    object: str
+    pages: int = 0
+    read: int = 0
+    landed: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    windows: int = 0
+    extra: dict = field(default_factory=dict)
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(DDL)
+    for obj in OBJECTS:
+        con.execute(OBJECT_DDL.format(obj=obj))
+
+
+def _ms(iso: str) -> int:
+    return int(pl.Series([iso]).str.to_datetime(time_zone="UTC").dt.epoch("ms")[0])
+
+
+def _land_page(con, obj: str, records: list[dict], request: str, archived: bool, cursor_ms: int | None,
+               assoc: dict[str, list[tuple[str, str]]] | None) -> tuple[int, int, int]:
+    """One transaction: the page's records, bad ones to quarantine, its associations, the new cursor."""
+    import json
+
+    good, bad = [], []
+    for i, r in enumerate(records, start=1):
+        if not isinstance(r, dict) or not r.get("id") or not r.get("updatedAt") or not isinstance(r.get("properties"), dict):
+            bad.append((i, json.dumps(r)[:10_000], "field 'id', 'updatedAt' or 'properties': missing or invalid"))
+        else:
+            good.append((f"{r['id']}|{r['updatedAt']}", json.dumps(r, separators=(",", ":"))))
+    rows = pl.DataFrame({"record_key": [g[0] for g in good], "record": [g[1] for g in good]},
+                        schema={"record_key": pl.String, "record": pl.String})
+    con.execute("begin transaction")
+    try:
+        con.register("_page", rows)
+        landed = con.execute(f"""
+            insert into raw.crm_{obj} (record_key, record, archived, request)
+            select record_key, record::json, ?, ? from _page p
+            where not exists (select 1 from raw.crm_{obj} t where t.record_key = p.record_key)
+            qualify row_number() over (partition by record_key) = 1
+        """, [archived, request]).fetchone()[0]
+        for line, raw, err in bad:
+            con.execute("insert into raw.quarantine (source, file, line, raw_text, error) values (?, ?, ?, ?, ?)",
+                        [f"crm_{obj}", request, line, raw, err])
+        for to_obj, pairs in (assoc or {}).items():
+            ids = sorted({g[0].split("|")[0] for g in good})
+            if ids:
+                con.execute("delete from raw.crm_associations where from_object = ? and to_object = ? "
+                            "and list_contains(?, from_id)", [obj, to_obj, ids])
+            if pairs:
+                con.register("_assoc", pl.DataFrame({"from_id": [p[0] for p in pairs], "to_id": [p[1] for p in pairs]}))
+                con.execute("insert into raw.crm_associations (from_object, from_id, to_object, to_id) "
+                            "select ?, from_id, ?, to_id from _assoc", [obj, to_obj])
+                con.unregister("_assoc")
+        if cursor_ms is not None:
+            con.execute("insert or replace into raw.crm_cursors (object, cursor_ms, updated_at) values (?, ?, now())",
+                        [obj, cursor_ms])
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    finally:
+        con.unregister("_page")
+    return landed, len(good) - landed, len(bad)
+
+
+def _associations(client: HubSpotClient, obj: str, to_obj: str, ids: list[str]) -> list[tuple[str, str]]:
+    if not ids:
+        return []
+    res = client.request("POST", f"/crm/v4/associations/{obj}/{to_obj}/batch/read",
+                         json={"inputs": [{"id": i} for i in ids]})
+    return [(str(r["from"]["id"]), str(t["toObjectId"])) for r in res.get("results", []) for t in r.get("to", [])]
+
+
+def extract_object(con, client: HubSpotClient, obj: str, full_refresh: bool = False,
+                   on_page: Callable[[ExtractResult], None] | None = None,
+                   search_interval_s: float = 0.21) -> ExtractResult:
+    """Incremental extraction of one object type (search API, windowed), then its archived records."""
+    spec = OBJECTS[obj]
+    prop = spec["cursor"]
+    if full_refresh:
+        con.execute("delete from raw.crm_cursors where object = ?", [obj])
+    row = con.execute("select cursor_ms from raw.crm_cursors where object = ?", [obj]).fetchone()
+    cursor = row[0] if row else 0
+    res = ExtractResult(obj)
+    window_start, after, last_search = cursor, None, 0.0
+    while True:
+        body = {"filterGroups": [{"filters": [{"propertyName": prop, "operator": "GTE", "value": str(window_start)}]}],
+                "sorts": [{"propertyName": prop, "direction": "ASCENDING"}],
+                "properties": spec["properties"], "limit": SEARCH_PAGE}
+        if after:
+            body["after"] = after
+        # search has its own per-second limit (HubSpot: 5/s): pace instead of collecting 429s
+        time.sleep(max(0.0, last_search + search_interval_s - time.monotonic()))
+        last_search = time.monotonic()
+        page = client.request("POST", f"/crm/v3/objects/{obj}/search", json=body)
+        results = page.get("results", [])
+        request = f"POST /crm/v3/objects/{obj}/search {prop}>={window_start} after={after or 0}"
+        ids = [str(r["id"]) for r in results if isinstance(r, dict) and r.get("id")]
+        assoc = {to: _associations(client, obj, to, ids) for to in spec["assoc"]}
+        newest = max((_ms(r["properties"][prop]) for r in results
+                      if isinstance(r, dict) and (r.get("properties") or {}).get(prop)), default=None)
+        landed, dup, bad = _land_page(con, obj, results, request, False, newest, assoc)
+        res.pages += 1
+        res.read += len(results)
+        res.landed += landed
+        res.duplicates += dup
+        res.quarantined += bad
+        if on_page:
+            on_page(res)
+        nxt = (page.get("paging") or {}).get("next", {}).get("after")
+        seen = int(after or 0) + len(results)
+        if not results or page.get("total", 0) <= seen:
+            break
+        if nxt and int(nxt) + SEARCH_PAGE <= SEARCH_CAP:
+            after = nxt
+            continue
+        # the query hit (or would pass) the result cap: a new window from the newest time seen; the records
+        # at exactly that time come again and are skipped as duplicates
+        if newest is None or newest <= window_start:
+            raise RuntimeError(f"{obj}: more records than one search returns share {prop}={window_start}; "
+                               "cannot window the search")
+        window_start, after = newest, None
+        res.windows += 1
+    res.extra["archived"] = _extract_archived(con, client, obj)
+    return res
+
+
+def _extract_archived(con, client: HubSpotClient, obj: str) -> int:
+    """Archived records are not searchable: list them (they are few) and keep them with their flag."""
+    after, n = None, 0
+    while True:
+        params = {"archived": "true", "limit": 100, "properties": ",".join(OBJECTS[obj]["properties"])}
+        if after:
+            params["after"] = after
+        page = client.request("GET", f"/crm/v3/objects/{obj}", params=params)
+        results = page.get("results", [])
+        _land_page(con, obj, results, f"GET /crm/v3/objects/{obj}?archived=true after={after or 0}", True, None, None)
+        n += len(results)
+        after = (page.get("paging") or {}).get("next", {}).get("after")
+        if not after:
+            return n
+
+
+def extract_owners(con, client: HubSpotClient) -> int:
+    """Owners are few and have no search: a full list every run, keyed (id, updatedAt)."""
+    import json
+
+    after, n = None, 0
+    while True:
+        params = {"limit": 100, **({"after": after} if after else {})}
+        page = client.request("GET", "/crm/v3/owners", params=params)
+        rows = pl.DataFrame({"record_key": [f"{o['id']}|{o.get('updatedAt')}" for o in page.get("results", [])],
+                             "record": [json.dumps(o) for o in page.get("results", [])]},
+                            schema={"record_key": pl.String, "record": pl.String})
+        con.register("_owners", rows)
+        n += con.execute("insert into raw.crm_owners (record_key, record, request) select record_key, record::json, "
+                         "'GET /crm/v3/owners' from _owners o where not exists "
+                         "(select 1 from raw.crm_owners t where t.record_key = o.record_key)").fetchone()[0]
+        con.unregister("_owners")
+        after = (page.get("paging") or {}).get("next", {}).get("after")
+        if not after:
+            return n
+
+
+def extract_all(con, client: HubSpotClient, objects: list[str] | None = None, full_refresh: bool = False,
+                on_page: Callable[[ExtractResult], None] | None = None) -> dict[str, ExtractResult]:
+    from revops.landing.files import ensure_schema as ensure_file_schema
+
+    ensure_file_schema(con)  # raw.quarantine
+    ensure_schema(con)
+    out = {}
+    owners = extract_owners(con, client)
+    for obj in objects or list(OBJECTS):
+        out[obj] = extract_object(con, client, obj, full_refresh=full_refresh, on_page=on_page)
+    out["owners"] = ExtractResult("owners", read=owners, landed=owners)
+    return out
