@@ -39,8 +39,6 @@ world: install
 
 demo: world manifest
 	@mkdir -p data
-	$(BIN)/revops land --landing-dir $(REVOPS_WORLD_DIR)/landing --duckdb $(REVOPS_DUCKDB_PATH)
-	cd dbt_project && ../$(BIN)/dbt build --profiles-dir . --select staging resource_type:seed --quiet
 	@# a previous demo's server holds the port and its URL file would fool the readiness wait
 	@if [ -f data/crm_server.pid ]; then kill $$(cat data/crm_server.pid) 2>/dev/null || true; sleep 1; fi
 	@rm -f data/crm_server.url data/crm_server.pid
@@ -48,6 +46,9 @@ demo: world manifest
 	    --ready-file data/crm_server.url > data/crm_server.log 2>&1 & echo $$! > data/crm_server.pid
 	@for i in $$(seq 1 120); do [ -s data/crm_server.url ] && break; sleep 1; done
 	@[ -s data/crm_server.url ] || (echo "CRM server did not start: see data/crm_server.log"; exit 1)
+	HUBSPOT_BASE_URL=$$(cat data/crm_server.url) $(BIN)/revops land --landing-dir $(REVOPS_WORLD_DIR)/landing \
+	    --duckdb $(REVOPS_DUCKDB_PATH)
+	cd dbt_project && ../$(BIN)/dbt build --profiles-dir . --select staging resource_type:seed --quiet
 	@echo
 	@echo "CRM server (HubSpot-compatible): $$(cat data/crm_server.url)  (pid $$(cat data/crm_server.pid); stop: kill \$$(cat data/crm_server.pid))"
 	@echo "World:      $(REVOPS_WORLD_DIR)  (truth in $(REVOPS_WORLD_DIR)/truth)"

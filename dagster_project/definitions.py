@@ -9,12 +9,15 @@ import dagster as dg
 from dagster_project.defs.dbt.assets import dbt_warehouse
 from dagster_project.defs.dbt.resources import dbt_resource
 from dagster_project.defs.landing.assets import file_landing_assets
+from dagster_project.defs.landing.crm_assets import crm_extraction
+from dagster_project.defs.landing.schedules import crm_job, crm_schedule
 from dagster_project.defs.landing.resources import WarehouseResource
 from dagster_project.defs.landing.sensors import file_landing_job, new_landing_files
 
 defs = dg.Definitions(
-    assets=[*file_landing_assets, dbt_warehouse],
-    jobs=[file_landing_job],
+    assets=[crm_extraction, *file_landing_assets, dbt_warehouse],
+    jobs=[file_landing_job, crm_job],
+    schedules=[crm_schedule],
     sensors=[new_landing_files],
     resources={"dbt": dbt_resource, "warehouse": WarehouseResource()},
 )

@@ -90,33 +90,52 @@ def sandbox_counts(world: Path = typer.Option(None)) -> None:
     typer.echo(_format_counts(manifest))
 
 
+def _land_crm(con, full_refresh: bool) -> None:
+    from revops.hubspot import HubSpotClient
+    from revops.landing.crm import extract_all
+
+    with HubSpotClient() as client:
+        typer.echo(f"CRM: {client.base_url}")
+        res = extract_all(con, client, full_refresh=full_refresh,
+                          on_page=lambda r: typer.echo(f"  {r.object:<10} page {r.pages:>4}: read {r.read:>7,} "
+                                                       f"landed {r.landed:>7,}", nl=True) if r.pages % 20 == 0 else None)
+        for name, r in res.items():
+            typer.echo(f"  crm {name:<10} read {r.read:>8,}  landed {r.landed:>8,}  unchanged {r.duplicates:>7,}  "
+                       f"quarantined {r.quarantined:>4,}  pages {r.pages:>4}  windows {r.windows}  "
+                       f"archived {r.extra.get('archived', 0):,}")
+        typer.echo(f"  requests {client.stats['requests']:,}, retries {client.stats['retries']:,} "
+                   f"(rate limited {client.stats['rate_limited']:,})")
+
+
 @app.command("land")
 def land(
     source: list[str] = typer.Option(None, "--source", help="Land only this file source (repeatable). "
                                      "Default: every file source."),
     landing_dir: Path = typer.Option(None, help="Default $REVOPS_LANDING_DIR."),
     duckdb_path: Path = typer.Option(None, "--duckdb", help="Default $REVOPS_DUCKDB_PATH."),
+    full_refresh: bool = typer.Option(False, help="CRM: forget the cursors and extract everything again."),
 ) -> None:
-    """Land the file sources into the `raw` schema: validated, deduplicated, reconciled, idempotent.
-
-    (CRM extraction through the API is not landed by this command yet.)"""
+    """Land the sources into the `raw` schema: the CRM through its API (HUBSPOT_BASE_URL, HUBSPOT_TOKEN) and
+    the file sources; validated, deduplicated, reconciled, idempotent."""
     import duckdb
 
     from revops.landing.files import SOURCES, ensure_schema, land_file, source_files
 
     root = landing_dir or settings.landing_dir()
     db = duckdb_path or settings.duckdb_path()
-    names = source or list(SOURCES)
-    unknown = sorted(set(names) - set(SOURCES))
+    names = source or ["crm", *SOURCES]
+    unknown = sorted(set(names) - set(SOURCES) - {"crm"})
     if unknown:
         raise typer.BadParameter(f"unknown source(s) {', '.join(unknown)}; choose from {', '.join(SOURCES)}",
                                  param_hint="--source")
     db.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(db))
     ensure_schema(con)
-    typer.echo(f"landing {root} into {db}")
+    typer.echo(f"landing into {db}")
+    if "crm" in names:
+        _land_crm(con, full_refresh)
     rows = []
-    for name in names:
+    for name in [n for n in names if n != "crm"]:
         src = SOURCES[name]
         files = source_files(src, root)
         tot = {"files": 0, "skipped": 0, "read": 0, "landed": 0, "quarantined": 0, "duplicates": 0}

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import httpx
 
-DEFAULT_BASE_URL = "https://api.hubapi.com"
+# The sandbox CRM of `make demo` by default (DESIGN 3.1); a real portal: HUBSPOT_BASE_URL=https://api.hubapi.com
+DEFAULT_BASE_URL = "http://127.0.0.1:8765"
 
 
 class HubSpotError(Exception):

@@ -54,3 +54,23 @@ def test_sensor_requests_a_run_only_for_new_files(world_s, tmp_path):
             assert [k.path[-1] for k in req.asset_selection] == ["segment_events"]
     finally:
         new.unlink()
+
+
+def test_crm_extraction_asset_against_the_sandbox(world_s, tmp_path, monkeypatch):
+    from dagster_project.defs.landing.crm_assets import crm_extraction
+    from sandbox.crm_server import CRMServer, ServerConfig
+
+    srv = CRMServer(ServerConfig(db_path=tmp_path / "crm.sqlite", world_dir=world_s, token="dagster-test")).start()
+    monkeypatch.setenv("HUBSPOT_BASE_URL", srv.url)
+    monkeypatch.setenv("HUBSPOT_TOKEN", "dagster-test")
+    try:
+        wh = WarehouseResource(path=str(tmp_path / "w.duckdb"), landing_dir=str(world_s / "landing"))
+        result = dg.materialize([crm_extraction], resources={"warehouse": wh}, instance=dg.DagsterInstance.ephemeral())
+    finally:
+        srv.stop()
+    assert result.success
+    md = {ev.materialization.asset_key.path[-1]: {k: v.value for k, v in ev.materialization.metadata.items()}
+          for ev in result.get_asset_materialization_events()}
+    n_contacts = sum(1 for _ in (world_s / "crm" / "contacts.jsonl").open())
+    assert md["crm_contacts"]["rows_landed"] + md["crm_contacts"]["archived"] == n_contacts
+    assert md["crm_owners"]["rows_landed"] == sum(1 for _ in (world_s / "crm" / "owners.jsonl").open())

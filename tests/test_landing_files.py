@@ -124,7 +124,7 @@ def test_kill_9_mid_landing_then_rerun_equals_a_clean_run(landed, world_s, tmp_p
     clean_db, _ = landed
     db = tmp_path / "crashed.duckdb"
     cmd = [str(Path(sys.executable).parent / "revops"), "land", "--landing-dir", str(world_s / "landing"),
-           "--duckdb", str(db)]
+           "--duckdb", str(db), *[a for name in SOURCES for a in ("--source", name)]]
     # killed (SIGKILL) inside the 40th file's transaction: its rows were inserted, nothing committed
     crash = subprocess.run(cmd, env={**os.environ, "REVOPS_FAULT_KILL_AT_FILE": "40"},
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
