@@ -28,10 +28,11 @@ def manifest():
 
 
 def test_dbt_build_loads_seeds(temp_warehouse):
-    from revops.landing.files import ensure_schema
+    from revops.landing import crm, files
 
     con = duckdb.connect(str(temp_warehouse))
-    ensure_schema(con)  # staging reads raw.*, which landing creates (empty here)
+    files.ensure_schema(con)  # staging reads raw.*, which landing creates (empty here)
+    crm.ensure_schema(con)
     con.close()
     res = subprocess.run([DBT, "build", "--profiles-dir", "."], cwd=REPO / "dbt_project", capture_output=True,
                          text=True, env={**os.environ})
@@ -61,9 +62,19 @@ def test_dagster_definitions_load_and_materialize_landing_and_staging(temp_wareh
     assert dg.AssetKey(["raw", "esp_events"]) in stg.parent_keys
     assert stg.group_name == "staging"
 
-    resources = {**defs.resources, "warehouse": WarehouseResource(landing_dir=str(world_s / "landing"))}
-    result = dg.materialize([*file_landing_assets, dbt_warehouse], resources=resources,
-                            instance=dg.DagsterInstance.ephemeral())
+    from dagster_project.defs.landing.crm_assets import crm_extraction
+    from sandbox.crm_server import CRMServer, ServerConfig
+
+    srv = CRMServer(ServerConfig(db_path=temp_warehouse.parent / "crm.sqlite", world_dir=world_s, token="t")).start()
+    os.environ.update(HUBSPOT_BASE_URL=srv.url, HUBSPOT_TOKEN="t")
+    try:
+        resources = {**defs.resources, "warehouse": WarehouseResource(landing_dir=str(world_s / "landing"))}
+        result = dg.materialize([crm_extraction, *file_landing_assets, dbt_warehouse], resources=resources,
+                                instance=dg.DagsterInstance.ephemeral())
+    finally:
+        srv.stop()
+        for k in ("HUBSPOT_BASE_URL", "HUBSPOT_TOKEN"):
+            os.environ.pop(k, None)
     assert result.success
     con = duckdb.connect(str(temp_warehouse), read_only=True)
     assert con.execute("select count(*) from config.freemail_domains").fetchone()[0] == 10
@@ -73,6 +84,8 @@ def test_dagster_definitions_load_and_materialize_landing_and_staging(temp_wareh
     # re-exported mailings collapse to their latest version
     n, ids = con.execute("select count(*), count(distinct mailing_id) from main.stg_sales_engagement__mailings").fetchone()
     assert n == ids and n < con.execute("select count(*) from raw.se_mailings").fetchone()[0]
+    contacts = sum(1 for _ in (world_s / "crm" / "contacts.jsonl").open())
+    assert con.execute("select count(*) from main.stg_hubspot__contacts").fetchone()[0] == contacts
 
 
 def test_telemetry_is_off_everywhere():

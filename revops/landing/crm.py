@@ -181,6 +181,7 @@ def extract_object(con, client: HubSpotClient, obj: str, full_refresh: bool = Fa
         res.landed += landed
         res.duplicates += dup
         res.quarantined += bad
+        res.extra["associations"] = res.extra.get("associations", 0) + sum(len(p) for p in assoc.values())
         if on_page:
             on_page(res)
         nxt = (page.get("paging") or {}).get("next", {}).get("after")

@@ -7,7 +7,7 @@ from revops.landing.crm import OBJECTS, extract_all
 
 from .resources import WarehouseResource
 
-CRM_KEYS = {obj: dg.AssetKey(["raw", f"crm_{obj}"]) for obj in [*OBJECTS, "owners"]}
+CRM_KEYS = {obj: dg.AssetKey(["raw", f"crm_{obj}"]) for obj in [*OBJECTS, "owners", "associations"]}
 
 
 @dg.multi_asset(
@@ -20,6 +20,8 @@ def crm_extraction(context: dg.AssetExecutionContext, warehouse: WarehouseResour
     with warehouse.connect() as con, HubSpotClient() as client:
         res = extract_all(con, client)
         stats = dict(client.stats)
+    yield dg.MaterializeResult(asset_key=CRM_KEYS["associations"], metadata={
+        "table_rows": sum(r.extra.get("associations", 0) for r in res.values())})
     for obj, r in res.items():
         yield dg.MaterializeResult(asset_key=CRM_KEYS[obj], metadata={
             "rows_read": r.read, "rows_landed": r.landed, "rows_unchanged": r.duplicates,

@@ -1,0 +1,24 @@
+with
+
+source as (
+    select * from {{ source('hubspot', 'crm_owners') }}
+),
+
+versions as (
+    select
+        {{ json_text('record', '$.id') }} as owner_id,
+        lower({{ json_text('record', '$.email') }}) as owner_email,
+        {{ json_text('record', '$.firstName') }} as first_name,
+        {{ json_text('record', '$.lastName') }} as last_name,
+        {{ json_text('record', '$.teams[0].name') }} as primary_team,
+        {{ iso_to_utc(json_text('record', '$.updatedAt')) }} as updated_at,
+        landed_at
+    from source
+),
+
+final as (
+    select * from versions
+    qualify row_number() over (partition by owner_id order by updated_at desc, landed_at desc) = 1
+)
+
+select * from final

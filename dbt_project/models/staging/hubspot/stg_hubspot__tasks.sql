@@ -1,0 +1,27 @@
+with
+
+source as (
+    select * from {{ source('hubspot', 'crm_tasks') }}
+),
+
+versions as (
+    select
+        {{ json_text('record', '$.id') }} as task_id,
+        {{ iso_to_utc(json_text('record', '$.properties.hs_timestamp')) }} as task_at,
+        {{ json_text('record', '$.properties.hubspot_owner_id') }} as owner_id,
+        {{ json_text('record', '$.properties.hs_task_status') }} as task_status,
+        {{ json_text('record', '$.properties.hs_task_subject') }} as task_subject,
+        -- when it was logged (a meeting: when it was booked), which is not when it takes place
+        {{ iso_to_utc(json_text('record', '$.createdAt')) }} as created_at,
+        {{ iso_to_utc(json_text('record', '$.updatedAt')) }} as updated_at,
+        archived as is_archived,
+        landed_at
+    from source
+),
+
+final as (
+    select * from versions
+    qualify row_number() over (partition by task_id order by updated_at desc, landed_at desc) = 1
+)
+
+select * from final
