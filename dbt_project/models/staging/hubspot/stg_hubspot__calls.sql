@@ -19,8 +19,7 @@ versions as (
 ),
 
 final as (
-    select * from versions
-    qualify row_number() over (partition by call_id order by updated_at desc, landed_at desc) = 1
+    {{ latest_version('versions', 'call_id') }}
 )
 
 select * from final

@@ -23,8 +23,7 @@ versions as (
 ),
 
 final as (
-    select * from versions
-    qualify row_number() over (partition by company_id order by updated_at desc, landed_at desc) = 1
+    {{ latest_version('versions', 'company_id') }}
 )
 
 select * from final

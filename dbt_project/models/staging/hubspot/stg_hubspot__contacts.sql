@@ -27,8 +27,7 @@ versions as (
 ),
 
 final as (
-    select * from versions
-    qualify row_number() over (partition by contact_id order by updated_at desc, landed_at desc) = 1
+    {{ latest_version('versions', 'contact_id') }}
 )
 
 select * from final

@@ -21,8 +21,7 @@ versions as (
 ),
 
 final as (
-    select * from versions
-    qualify row_number() over (partition by deal_id order by updated_at desc, landed_at desc) = 1
+    {{ latest_version('versions', 'deal_id') }}
 )
 
 select * from final

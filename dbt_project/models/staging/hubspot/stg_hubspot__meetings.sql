@@ -19,8 +19,7 @@ versions as (
 ),
 
 final as (
-    select * from versions
-    qualify row_number() over (partition by meeting_id order by updated_at desc, landed_at desc) = 1
+    {{ latest_version('versions', 'meeting_id') }}
 )
 
 select * from final

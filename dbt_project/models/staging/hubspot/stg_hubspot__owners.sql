@@ -17,8 +17,7 @@ versions as (
 ),
 
 final as (
-    select * from versions
-    qualify row_number() over (partition by owner_id order by updated_at desc, landed_at desc) = 1
+    {{ latest_version('versions', 'owner_id') }}
 )
 
 select * from final

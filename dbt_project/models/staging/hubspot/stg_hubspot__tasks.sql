@@ -20,8 +20,7 @@ versions as (
 ),
 
 final as (
-    select * from versions
-    qualify row_number() over (partition by task_id order by updated_at desc, landed_at desc) = 1
+    {{ latest_version('versions', 'task_id') }}
 )
 
 select * from final

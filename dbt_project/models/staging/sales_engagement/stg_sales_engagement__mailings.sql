@@ -27,11 +27,7 @@ versions as (
 ),
 
 final as (
-    select
-        *,
-        count(*) over (partition by mailing_id) as version_count
-    from versions
-    qualify row_number() over (partition by mailing_id order by updated_at desc, landed_from_file desc) = 1
+    {{ latest_version('versions', 'mailing_id', order_by='updated_at desc, landed_from_file desc', count_as='version_count') }}
 )
 
 select * from final

@@ -17,11 +17,7 @@ versions as (
 ),
 
 final as (
-    select
-        *,
-        count(*) over (partition by sequence_state_id) as version_count
-    from versions
-    qualify row_number() over (partition by sequence_state_id order by updated_at desc, landed_from_file desc) = 1
+    {{ latest_version('versions', 'sequence_state_id', order_by='updated_at desc, landed_from_file desc', count_as='version_count') }}
 )
 
 select * from final
