@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -157,6 +158,33 @@ def land(
         from raw.quarantine group by all order by source, n desc, reason
     """).fetchall():
         typer.echo(f"  {name:<22} {n:>6,}  {reason}")
+
+@app.command("build")
+def build(
+    select: str = typer.Option(None, help="dbt selection, e.g. 'staging' (default: the whole project)."),
+    duckdb_path: Path = typer.Option(None, "--duckdb", help="Default $REVOPS_DUCKDB_PATH."),
+) -> None:
+    """dbt build through Dagster: the same asset code a scheduled run uses, recorded in the Dagster instance
+    ($DAGSTER_HOME) when one is configured."""
+    import dagster as dg
+    from dagster_dbt import build_dbt_asset_selection
+
+    if duckdb_path:
+        os.environ["REVOPS_DUCKDB_PATH"] = str(duckdb_path)
+    from dagster_project.definitions import defs
+    from dagster_project.defs.dbt.assets import dbt_warehouse
+
+    selection = build_dbt_asset_selection([dbt_warehouse], dbt_select=select) if select else None
+    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    result = dg.materialize([dbt_warehouse], selection=selection, resources=defs.resources, instance=instance,
+                            raise_on_error=False)
+    built = [e.asset_key.to_user_string() for e in result.get_asset_materialization_events()]
+    typer.echo(f"built {len(built)} dbt nodes into {settings.duckdb_path()}")
+    if not result.success:
+        for ev in result.get_step_failure_events():
+            typer.echo(f"FAILED {ev.step_key}: {ev.event_specific_data.error.message.strip()[:2000]}", err=True)
+        raise typer.Exit(1)
+
 
 if __name__ == "__main__":
     app()

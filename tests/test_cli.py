@@ -24,3 +24,24 @@ def test_unknown_scale_is_a_clear_error(tmp_path):
     res = CliRunner().invoke(app, ["sandbox", "generate", "--scale", "XL", "--out", str(tmp_path)])
     assert res.exit_code != 0
     assert res.exit_code == 2 and "unknown scale 'XL'" in res.output
+
+
+def test_build_runs_dbt_through_dagster(world_s, tmp_path, monkeypatch):
+    import duckdb
+
+    from revops.landing import crm, files
+
+    db = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(db))
+    crm.ensure_schema(con)  # CRM tables empty: this test lands only the files
+    files.ensure_schema(con)
+    files.land_source(con, files.SOURCES["esp_events"], world_s / "landing")
+    con.close()
+    monkeypatch.setenv("REVOPS_DUCKDB_PATH", str(db))
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    res = CliRunner().invoke(app, ["build", "--select", "staging"])
+    assert res.exit_code == 0, res.output
+    assert "built" in res.output
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("select count(*) from main.stg_esp__events").fetchone()[0] == \
+        con.execute("select count(*) from raw.esp_events").fetchone()[0] > 9_000
