@@ -10,8 +10,10 @@ record lands as a new version. Archived (merged-away) records are listed separat
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
+from datetime import datetime
 from dataclasses import dataclass, field
 
 import duckdb
@@ -89,14 +91,13 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _ms(iso: str) -> int:
-    return int(pl.Series([iso]).str.to_datetime(time_zone="UTC").dt.epoch("ms")[0])
+    """HubSpot's ISO-8601 UTC string ('...Z') as epoch milliseconds; called per record, so no polars here."""
+    return int(datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp() * 1000)
 
 
 def _land_page(con, obj: str, records: list[dict], request: str, archived: bool, cursor_ms: int | None,
                assoc: dict[str, list[tuple[str, str]]] | None) -> tuple[int, int, int]:
     """One transaction: the page's records, bad ones to quarantine, its associations, the new cursor."""
-    import json
-
     good, bad = [], []
     for i, r in enumerate(records, start=1):
         if not isinstance(r, dict) or not r.get("id") or not r.get("updatedAt") or not isinstance(r.get("properties"), dict):
@@ -220,8 +221,6 @@ def _extract_archived(con, client: HubSpotClient, obj: str) -> int:
 
 def extract_owners(con, client: HubSpotClient) -> int:
     """Owners are few and have no search: a full list every run, keyed (id, updatedAt)."""
-    import json
-
     after, n = None, 0
     while True:
         params = {"limit": 100, **({"after": after} if after else {})}

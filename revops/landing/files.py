@@ -15,7 +15,7 @@ import json
 import os
 import signal
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -98,7 +98,6 @@ class FileResult:
     landed: int = 0
     quarantined: int = 0
     duplicates: int = 0
-    errors: list[str] = field(default_factory=list)  # a few quarantine reasons, for the CLI
 
 
 class ReconciliationError(RuntimeError):
@@ -163,7 +162,7 @@ def land_file(con: duckdb.DuckDBPyConnection, src: FileSource, root: Path, path:
         good_text.append(raw)
         good_line.append(line)
 
-    res = FileResult(src.name, rel, read=read, quarantined=len(bad), errors=[b[2] for b in bad[:3]])
+    res = FileResult(src.name, rel, read=read, quarantined=len(bad))
     rows = pl.DataFrame({"record_key": good_keys, "record": good_text, "line": good_line},
                         schema={"record_key": pl.String, "record": pl.String, "line": pl.Int32})
     qrows = pl.DataFrame({"line": [b[0] for b in bad], "raw_text": [b[1] for b in bad], "error": [b[2] for b in bad]},

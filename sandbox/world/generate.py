@@ -261,7 +261,7 @@ def run_block(ctx: WorldContext, bno: int, ids: dict) -> BlockResult:
     stage_level = np.concatenate([np.full(f.height, lv, dtype=np.int8) for f, lv in levels])
     truth_frames["requests"].append(sa["requests"].with_columns(
         person_idx=pl.Series(b.idx[sa["requests"]["j"].to_numpy()])).drop("j"))
-    _write_engagements(crm, sa, b, ids, ctx.contact_of, ctx.company_of, start)
+    _write_engagements(crm, sa, b, ids, ctx.contact_of, ctx.company_of)
 
     se = _sales_engagement_records(sa, b, brng, ids, ctx.owner_email, end)
     for obj, frame in se.items():
@@ -325,7 +325,7 @@ def _take_ids(ids: dict, key: str, n: int) -> np.ndarray:
     return out
 
 
-def _write_engagements(crm: Path, sa: dict, b: BlockView, ids: dict, contact_of, company_of, start: int) -> None:
+def _write_engagements(crm: Path, sa: dict, b: BlockView, ids: dict, contact_of, company_of) -> None:
     def with_contact(f: pl.DataFrame) -> pl.DataFrame:
         g = b.idx[f["j"].to_numpy()]
         c = contact_of[g]
