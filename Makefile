@@ -48,6 +48,7 @@ demo: world manifest
 	@[ -s data/crm_server.url ] || (echo "CRM server did not start: see data/crm_server.log"; exit 1)
 	HUBSPOT_BASE_URL=$$(cat data/crm_server.url) $(BIN)/revops land --landing-dir $(REVOPS_WORLD_DIR)/landing \
 	    --duckdb $(REVOPS_DUCKDB_PATH)
+	$(BIN)/revops check --layer raw
 	$(BIN)/revops build --select "staging resource_type:seed"
 	@echo
 	@echo "CRM server (HubSpot-compatible): $$(cat data/crm_server.url)  (pid $$(cat data/crm_server.pid); stop: kill \$$(cat data/crm_server.pid))"

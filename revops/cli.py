@@ -186,5 +186,34 @@ def build(
         raise typer.Exit(1)
 
 
+@app.command("check")
+def check(
+    layer: str = typer.Option("raw", help="Warehouse layer whose Soda contracts to verify."),
+    duckdb_path: Path = typer.Option(None, "--duckdb", help="Default $REVOPS_DUCKDB_PATH."),
+) -> None:
+    """Verify the Soda contracts of a layer (the code behind the `soda_contract` asset checks); exit 1 on a
+    failure."""
+    import duckdb
+
+    from dagster_project.defs.quality.soda import contract_files, verify
+
+    db = duckdb_path or settings.duckdb_path()
+    con = duckdb.connect(str(db), read_only=True)
+    failed = 0
+    for table, contract in contract_files(layer).items():
+        out = verify(con, contract)
+        status = "passed" if out.passed else "FAILED"
+        typer.echo(f"{layer}.{table:<24} {status:<7} {len(out.checks) - len(out.failed_checks)}/{len(out.checks)} checks")
+        for c in out.failed_checks:
+            typer.echo(f"    {c.name}: {c.outcome} {c.metrics}")
+        if out.errors:
+            typer.echo(f"    {out.errors}")
+        failed += not out.passed
+    con.close()
+    if failed:
+        typer.echo(f"{failed} contract(s) failed", err=True)
+        raise typer.Exit(1)
+
+
 if __name__ == "__main__":
     app()
