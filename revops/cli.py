@@ -110,8 +110,8 @@ def _land_crm(con, full_refresh: bool) -> None:
 
 @app.command("land")
 def land(
-    source: list[str] = typer.Option(None, "--source", help="Land only this file source (repeatable). "
-                                     "Default: every file source."),
+    source: list[str] = typer.Option(None, "--source", help="Land only this source: crm or a file source (repeatable). "
+                                     "Default: all of them."),
     landing_dir: Path = typer.Option(None, help="Default $REVOPS_LANDING_DIR."),
     duckdb_path: Path = typer.Option(None, "--duckdb", help="Default $REVOPS_DUCKDB_PATH."),
     full_refresh: bool = typer.Option(False, help="CRM: forget the cursors and extract everything again."),
@@ -127,7 +127,7 @@ def land(
     names = source or ["crm", *SOURCES]
     unknown = sorted(set(names) - set(SOURCES) - {"crm"})
     if unknown:
-        raise typer.BadParameter(f"unknown source(s) {', '.join(unknown)}; choose from {', '.join(SOURCES)}",
+        raise typer.BadParameter(f"unknown source(s) {', '.join(unknown)}; choose from crm, {', '.join(SOURCES)}",
                                  param_hint="--source")
     db.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(db))

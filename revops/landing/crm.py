@@ -20,6 +20,7 @@ import duckdb
 import polars as pl
 
 from revops.hubspot import HubSpotClient
+from revops.landing.faults import crash_point
 
 SEARCH_PAGE = 200
 SEARCH_CAP = 10_000
@@ -128,6 +129,7 @@ def _land_page(con, obj: str, records: list[dict], request: str, archived: bool,
                 con.execute("insert into raw.crm_associations (from_object, from_id, to_object, to_id) "
                             "select ?, from_id, ?, to_id from _assoc", [obj, to_obj])
                 con.unregister("_assoc")
+        crash_point("REVOPS_FAULT_KILL_AT_PAGE")  # records and associations written, cursor not, nothing committed
         if cursor_ms is not None:
             con.execute("insert or replace into raw.crm_cursors (object, cursor_ms, updated_at) values (?, ?, now())",
                         [obj, cursor_ms])

@@ -12,8 +12,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-import os
-import signal
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +21,7 @@ import polars as pl
 from pydantic import BaseModel, ValidationError
 
 from . import models
+from .faults import crash_point
 
 DDL = """
 create schema if not exists raw;
@@ -189,7 +188,7 @@ def land_file(con: duckdb.DuckDBPyConnection, src: FileSource, root: Path, path:
         if res.read != res.landed + res.quarantined + res.duplicates:
             raise ReconciliationError(f"{rel}: read {res.read} != landed {res.landed} + quarantined "
                                       f"{res.quarantined} + duplicates {res.duplicates}")
-        _maybe_crash()
+        crash_point("REVOPS_FAULT_KILL_AT_FILE")  # inside the transaction: rows inserted, nothing committed
         con.execute("""
             insert or replace into raw.landing_manifest
                 (path, source, size_bytes, sha256, rows_read, rows_landed, rows_quarantined, rows_duplicate, landed_at)
@@ -203,18 +202,6 @@ def land_file(con: duckdb.DuckDBPyConnection, src: FileSource, root: Path, path:
         con.unregister("_new_rows")
         con.unregister("_new_quarantine")
     return res
-
-
-_files_in_transaction = 0
-
-
-def _maybe_crash() -> None:
-    """Fault injection for the crash test: REVOPS_FAULT_KILL_AT_FILE=N kill -9s this process in the middle of
-    the N-th file's transaction (rows inserted, manifest not yet written, nothing committed)."""
-    global _files_in_transaction
-    _files_in_transaction += 1
-    if os.environ.get("REVOPS_FAULT_KILL_AT_FILE") == str(_files_in_transaction):
-        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def source_files(src: FileSource, root: Path) -> list[Path]:
