@@ -65,6 +65,7 @@ test: install manifest
 # Long benchmarks: not part of `make test`
 bench: install
 	$(BIN)/python -m sandbox.world.bench --scales S M
+	$(BIN)/python -m revops.landing.bench --scale M
 
 bench-l: install
 	$(BIN)/python -m sandbox.world.bench --scales L

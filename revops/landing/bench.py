@@ -1,0 +1,98 @@
+"""Landing throughput per file source, against a plain DuckDB `read_json` of the same files as the baseline.
+
+    python -m revops.landing.bench [--world DIR | --scale M] [--out bench_results/landing.json]
+
+Both sides write a table into a fresh DuckDB file. The baseline has no validation, no quarantine, no dedupe and
+no manifest; with `ignore_errors` it drops bad records silently, and a JSON array with one broken element loses
+the whole file (counted as `baseline_files_failed`). The ratio is what the guarantees cost."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+
+from revops.landing.files import SOURCES, ensure_schema, land_source, source_files
+
+
+def _baseline(con: duckdb.DuckDBPyConnection, name: str, fmt: str, files: list[Path]) -> tuple[int, int, float]:
+    """(rows, files that failed, seconds) for read_json of `files` into table bench_<name>."""
+    opts = "format='array'" if fmt == "json_array" else "format='newline_delimited'"
+    opts += ", ignore_errors=true, union_by_name=true"
+    t0 = time.perf_counter()
+    try:
+        con.execute(f"create table bench_{name} as select * from read_json(?, {opts})", [[str(f) for f in files]])
+        failed = 0
+    except duckdb.Error:
+        # one unreadable file fails the whole call: read file by file, skipping those that fail
+        failed = 0
+        for f in files:
+            try:
+                con.execute(f"create table if not exists bench_{name} as select * from read_json(?, {opts}) limit 0",
+                            [str(f)])
+                con.execute(f"insert into bench_{name} by name select * from read_json(?, {opts})", [str(f)])
+            except duckdb.Error:
+                failed += 1
+    seconds = time.perf_counter() - t0
+    rows = con.execute(f"select count(*) from bench_{name}").fetchone()[0]
+    return rows, failed, seconds
+
+
+def run(landing: Path, workdir: Path) -> list[dict]:
+    ours = duckdb.connect(str(workdir / "landed.duckdb"))
+    ensure_schema(ours)
+    base = duckdb.connect(str(workdir / "baseline.duckdb"))
+    results = []
+    for name, src in SOURCES.items():
+        files = source_files(src, landing)
+        t0 = time.perf_counter()
+        res = land_source(ours, src, landing)
+        seconds = time.perf_counter() - t0
+        read = sum(r.read for r in res)
+        b_rows, b_failed, b_seconds = _baseline(base, name, src.fmt, files)
+        row = {"source": name, "files": len(files), "rows_read": read, "rows_landed": sum(r.landed for r in res),
+               "rows_quarantined": sum(r.quarantined for r in res), "rows_duplicate": sum(r.duplicates for r in res),
+               "seconds": round(seconds, 2), "rows_per_s": round(read / seconds) if seconds else None,
+               "baseline_rows": b_rows, "baseline_files_failed": b_failed, "baseline_seconds": round(b_seconds, 2),
+               "baseline_rows_per_s": round(b_rows / b_seconds) if b_seconds else None}
+        row["slowdown_vs_baseline"] = round(seconds / b_seconds, 1) if b_seconds else None
+        results.append(row)
+        print(f"{name:<22} {len(files):>5} files {read:>10,} rows {seconds:>7.1f} s {row['rows_per_s']:>9,} rows/s | "
+              f"read_json {b_rows:>10,} rows {b_seconds:>6.2f} s {row['baseline_rows_per_s']:>10,} rows/s "
+              f"({b_failed} files failed) | x{row['slowdown_vs_baseline']}", flush=True)
+    ours.close()
+    base.close()
+    return results
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--world", type=Path, help="an existing world folder (default: generate one)")
+    ap.add_argument("--scale", default="M")
+    ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--out", type=Path, default=Path("bench_results/landing.json"))
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        world = args.world
+        if world is None:
+            from sandbox.world.config import WorldConfig
+            from sandbox.world.generate import generate_world
+
+            world = Path(tmp) / "world"
+            print(f"generating the {args.scale} world (seed {args.seed}) ...", flush=True)
+            generate_world(WorldConfig.for_scale(args.scale, seed=args.seed), world)
+        scale = json.loads((world / "truth" / "manifest.json").read_text()).get("scale", args.scale)
+        results = run(world / "landing", Path(tmp))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"scale": scale, "sources": results}, indent=2) + "\n")
+    total = sum(r["rows_read"] for r in results)
+    secs = sum(r["seconds"] for r in results)
+    print(f"all file sources: {total:,} rows in {secs:.1f} s = {total / secs:,.0f} rows/s; written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()
