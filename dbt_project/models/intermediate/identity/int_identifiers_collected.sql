@@ -1,0 +1,96 @@
+{#- Every identifier the sources carry, one row per (identifier, source), normalized (DESIGN 4). An identifier
+    node is `<identifier_type>:<value>`: the same email from the CRM, a prospect and the ESP is one node, which is
+    how the exact-email rule joins them. -#}
+with
+
+contacts as (
+    select * from {{ ref('stg_hubspot__contacts') }}
+),
+
+prospects as (
+    select * from {{ ref('stg_sales_engagement__prospects') }}
+),
+
+segment_events as (
+    select * from {{ ref('stg_segment__events') }}
+),
+
+esp_events as (
+    select * from {{ ref('stg_esp__events') }}
+),
+
+freemail_domains as (
+    select * from {{ ref('freemail_domains') }}
+),
+
+role_address_prefixes as (
+    select * from {{ ref('role_address_prefixes') }}
+),
+
+prospect_emails as (
+    select
+        prospects.prospect_id,
+        prospects.updated_at,
+        unnest(from_json(prospects.emails, '["VARCHAR"]')) as email
+    from prospects
+),
+
+sightings as (
+    select 'crm' as source, 'crm_contact_id' as identifier_type, contact_id as identifier_value,
+           created_at as first_seen_at, updated_at as last_seen_at
+    from contacts
+    union all
+    select 'crm', 'email', {{ normalize_email('email') }}, created_at, updated_at
+    from contacts
+    union all
+    select 'sales_engagement', 'prospect_id', cast(prospect_id as varchar), updated_at, updated_at
+    from prospects
+    union all
+    select 'sales_engagement', 'email', {{ normalize_email('email') }}, updated_at, updated_at
+    from prospect_emails
+    union all
+    select 'segment', 'segment_anonymous_id', trim(anonymous_id), occurred_at, occurred_at
+    from segment_events
+    union all
+    select 'segment', 'segment_user_id', trim(user_id), occurred_at, occurred_at
+    from segment_events
+    union all
+    select 'segment', 'email', {{ normalize_email('email') }}, occurred_at, occurred_at
+    from segment_events
+    union all
+    select 'esp', 'email', {{ normalize_email('recipient_email') }}, event_at, event_at
+    from esp_events
+),
+
+collected as (
+    select
+        identifier_type || ':' || identifier_value as identifier_id,
+        identifier_type,
+        identifier_value,
+        source,
+        min(first_seen_at) as first_seen_at,
+        max(last_seen_at) as last_seen_at,
+        count(*) as sighting_count
+    from sightings
+    where nullif(identifier_value, '') is not null
+    group by all
+),
+
+final as (
+    select
+        collected.*,
+        case when collected.identifier_type = 'email'
+            then split_part(collected.identifier_value, '@', 2) end as email_domain,
+        coalesce(collected.identifier_type = 'email' and freemail_domains.domain is not null, false) as is_freemail,
+        coalesce(role_address_prefixes.kind = 'role', false) as is_role_address,
+        coalesce(role_address_prefixes.kind = 'junk', false) as is_junk_address
+    from collected
+    left join freemail_domains
+        on freemail_domains.domain = split_part(collected.identifier_value, '@', 2)
+        and collected.identifier_type = 'email'
+    left join role_address_prefixes
+        on role_address_prefixes.prefix = split_part(collected.identifier_value, '@', 1)
+        and collected.identifier_type = 'email'
+)
+
+select * from final

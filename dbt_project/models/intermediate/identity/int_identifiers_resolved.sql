@@ -1,0 +1,96 @@
+{#- Every identifier with its person (DESIGN 4): the first-pass clusters joined by the fuzzy edges, unless that
+    would make a person larger than the size cap (then the fuzzy joins of that group are dropped). person_id
+    derives from the cluster's anchor, its smallest CRM contact id (its oldest contact) or, without one, the
+    identifier seen first (ties by value), so new data keeps everyone's id except where clusters merge or split. -#}
+with
+
+clustered as (
+    select * from {{ ref('int_identifiers_clustered') }}
+),
+
+fuzzy_edges as (
+    select * from {{ ref('int_identity_edges_fuzzy') }}
+),
+
+identifiers as (
+    select
+        identifier_id,
+        any_value(identifier_type) as identifier_type,
+        any_value(identifier_value) as identifier_value,
+        min(first_seen_at) as first_seen_at
+    from {{ ref('int_identifiers_collected') }}
+    group by 1
+),
+
+joining_edges as (
+    -- each identifier to its first-pass cluster, plus the fuzzy edges between clusters
+    select identifier_id as identifier_id_a, cluster_id as identifier_id_b from clustered
+    where identifier_id <> cluster_id
+    union all
+    select identifier_id_a, identifier_id_b from fuzzy_edges
+),
+
+joined_components as (
+    {{ connected_components('clustered', 'identifier_id', 'joining_edges', 'identifier_id_a', 'identifier_id_b') }}
+),
+
+joined_sizes as (
+    select
+        joined_components.component,
+        count(*) as identifier_count,
+        count(distinct clustered.cluster_id) as first_pass_clusters
+    from joined_components
+    inner join clustered on clustered.identifier_id = joined_components.node
+    group by 1
+),
+
+assigned as (
+    select
+        clustered.identifier_id,
+        clustered.cluster_id as first_pass_cluster_id,
+        clustered.is_in_oversized_component,
+        joined_sizes.first_pass_clusters > 1 as is_fuzzy_joined,
+        case
+            when joined_sizes.first_pass_clusters > 1
+                and joined_sizes.identifier_count > {{ var('identity_cluster_size_cap') }}
+                then clustered.cluster_id
+            else joined_components.component
+        end as cluster_id
+    from clustered
+    inner join joined_components on joined_components.node = clustered.identifier_id
+    inner join joined_sizes on joined_sizes.component = joined_components.component
+),
+
+anchors as (
+    select
+        assigned.cluster_id,
+        coalesce(
+            'crm_contact_id:' || cast(min(try_cast(identifiers.identifier_value as bigint)) filter (
+                where identifiers.identifier_type = 'crm_contact_id') as varchar),
+            arg_min(identifiers.identifier_id, (identifiers.first_seen_at, identifiers.identifier_id))
+        ) as anchor_identifier_id,
+        count(*) as identifier_count,
+        bool_or(assigned.is_fuzzy_joined) as is_fuzzy_joined,
+        bool_or(assigned.is_in_oversized_component) as is_oversized_cluster
+    from assigned
+    inner join identifiers on identifiers.identifier_id = assigned.identifier_id
+    group by 1
+),
+
+final as (
+    select
+        identifiers.identifier_id,
+        identifiers.identifier_type,
+        identifiers.identifier_value,
+        'per_' || left(md5(anchors.anchor_identifier_id), 16) as person_id,
+        anchors.anchor_identifier_id,
+        assigned.first_pass_cluster_id,
+        anchors.identifier_count as person_identifier_count,
+        anchors.is_fuzzy_joined,
+        anchors.is_oversized_cluster
+    from assigned
+    inner join identifiers on identifiers.identifier_id = assigned.identifier_id
+    inner join anchors on anchors.cluster_id = assigned.cluster_id
+)
+
+select * from final

@@ -1,0 +1,46 @@
+{#- Where each person worked, and since when (DESIGN 4): every company domain seen for a person (CRM company
+    association, Segment group call, work-email domain), dated by the first time it was seen for them. A person's
+    events belong to the account valid when they happened; the current account is the latest. One row per
+    (person_id, account_domain). -#}
+with
+
+resolved as (
+    select * from {{ ref('int_identifiers_resolved') }}
+),
+
+traits as (
+    select * from {{ ref('int_identifier_traits_collected') }}
+    where trait = 'company_domain'
+),
+
+freemail_domains as (
+    select * from {{ ref('freemail_domains') }}
+),
+
+seen as (
+    select
+        resolved.person_id,
+        traits.trait_value as account_domain,
+        min(traits.first_seen_at) as valid_from,
+        max(traits.last_seen_at) as last_seen_at
+    from resolved
+    inner join traits on traits.identifier_id = resolved.identifier_id
+    left join freemail_domains on freemail_domains.domain = traits.trait_value
+    where freemail_domains.domain is null
+    group by resolved.person_id, traits.trait_value
+),
+
+final as (
+    select
+        person_id,
+        'acc_' || left(md5(account_domain), 16) as account_id,
+        account_domain,
+        valid_from,
+        lead(valid_from) over (partition by person_id order by valid_from, account_domain) as valid_to,
+        last_seen_at,
+        row_number() over (partition by person_id order by valid_from desc, last_seen_at desc, account_domain) = 1
+            as is_current
+    from seen
+)
+
+select * from final

@@ -1,0 +1,93 @@
+{#- The join key every later model uses: each identifier node with its person, how it is linked (the strongest
+    rule among its edges inside the person, or the fuzzy rule when it came in with a fuzzy-joined cluster) and the
+    sources that carry it. Grain: identifier_id. -#}
+with
+
+resolved as (
+    select * from {{ ref('int_identifiers_resolved') }}
+),
+
+identifiers as (
+    select * from {{ ref('int_identifiers_collected') }}
+),
+
+edges as (
+    select * from {{ ref('int_identity_edges_collected') }}
+),
+
+identity_rules as (
+    select * from {{ ref('identity_rules') }}
+),
+
+identifier_sources as (
+    select
+        identifier_id,
+        string_agg(source, ',' order by source) as sources,
+        min(first_seen_at) as first_seen_at,
+        max(last_seen_at) as last_seen_at,
+        sum(sighting_count) as sighting_count,
+        bool_or(is_role_address) as is_role_address,
+        bool_or(is_junk_address) as is_junk_address,
+        bool_or(is_freemail) as is_freemail
+    from identifiers
+    group by identifier_id
+),
+
+edge_ends as (
+    select identifier_id_a as identifier_id, identifier_id_b as other_identifier_id, rule, confidence from edges
+    union all
+    select identifier_id_b, identifier_id_a, rule, confidence from edges
+),
+
+strongest_links as (
+    -- among the identifier's edges inside its first-pass cluster, the most confident
+    select
+        edge_ends.identifier_id,
+        edge_ends.rule,
+        edge_ends.confidence,
+        row_number() over (partition by edge_ends.identifier_id
+                           order by edge_ends.confidence desc, edge_ends.rule) as link_rank
+    from edge_ends
+    inner join resolved as self on self.identifier_id = edge_ends.identifier_id
+    inner join resolved as other on other.identifier_id = edge_ends.other_identifier_id
+    where self.first_pass_cluster_id = other.first_pass_cluster_id
+),
+
+anchor_clusters as (
+    select person_id, first_pass_cluster_id as anchor_cluster_id
+    from resolved
+    where identifier_id = anchor_identifier_id
+),
+
+final as (
+    select
+        resolved.identifier_id,
+        resolved.identifier_type,
+        resolved.identifier_value,
+        resolved.person_id,
+        case
+            when resolved.first_pass_cluster_id <> anchor_clusters.anchor_cluster_id then 'fuzzy_name_domain'
+            when strongest_links.rule is not null then strongest_links.rule
+            else 'single_identifier'
+        end as link_rule,
+        case
+            when resolved.first_pass_cluster_id <> anchor_clusters.anchor_cluster_id then fuzzy.confidence
+            else coalesce(strongest_links.confidence, 1.0)
+        end as link_confidence,
+        resolved.identifier_id = resolved.anchor_identifier_id as is_anchor,
+        identifier_sources.sources,
+        identifier_sources.sighting_count,
+        identifier_sources.first_seen_at,
+        identifier_sources.last_seen_at,
+        identifier_sources.is_role_address,
+        identifier_sources.is_junk_address,
+        identifier_sources.is_freemail
+    from resolved
+    inner join identifier_sources on identifier_sources.identifier_id = resolved.identifier_id
+    inner join anchor_clusters on anchor_clusters.person_id = resolved.person_id
+    left join strongest_links
+        on strongest_links.identifier_id = resolved.identifier_id and strongest_links.link_rank = 1
+    cross join (select confidence from identity_rules where rule = 'fuzzy_name_domain') as fuzzy
+)
+
+select * from final

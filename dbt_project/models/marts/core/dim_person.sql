@@ -1,0 +1,131 @@
+{#- One row per person (grain: person_id): the best email, name and title, the current account, the CRM
+    contacts behind the person and how sure the resolution is (the lowest confidence among the links that made
+    the person; 1.0 for a single identifier). -#}
+with
+
+bridge as (
+    select * from {{ ref('bridge_person_identifier') }}
+),
+
+resolved as (
+    select * from {{ ref('int_identifiers_resolved') }}
+),
+
+contacts as (
+    select * from {{ ref('stg_hubspot__contacts') }}
+),
+
+prospects as (
+    select * from {{ ref('stg_sales_engagement__prospects') }}
+),
+
+segment_events as (
+    select * from {{ ref('stg_segment__events') }}
+),
+
+person_accounts as (
+    select * from {{ ref('int_person_accounts_dated') }}
+),
+
+profiles as (
+    -- name and title candidates: the CRM first, then the sales-engagement tool, then what the visitor typed
+    select bridge.person_id, 1 as source_rank, contacts.updated_at as seen_at,
+           contacts.first_name, contacts.last_name, contacts.job_title
+    from bridge
+    inner join contacts on bridge.identifier_type = 'crm_contact_id' and contacts.contact_id = bridge.identifier_value
+    where not contacts.is_archived
+    union all
+    select bridge.person_id, 2, prospects.updated_at, prospects.first_name, prospects.last_name, prospects.job_title
+    from bridge
+    inner join prospects
+        on bridge.identifier_type = 'prospect_id' and cast(prospects.prospect_id as varchar) = bridge.identifier_value
+    union all
+    select bridge.person_id, 3, segment_events.occurred_at, segment_events.first_name, segment_events.last_name,
+           cast(null as varchar)
+    from bridge
+    inner join segment_events
+        on bridge.identifier_type = 'segment_anonymous_id' and segment_events.anonymous_id = bridge.identifier_value
+    where segment_events.call_type = 'identify' and segment_events.first_name is not null
+),
+
+best_profiles as (
+    select
+        person_id,
+        first_name,
+        last_name,
+        job_title,
+        row_number() over (partition by person_id order by source_rank, seen_at desc) as profile_rank
+    from profiles
+),
+
+best_emails as (
+    -- the most recently seen work address, else a personal one; role and junk addresses only as a last resort
+    select
+        bridge.person_id,
+        bridge.identifier_value as email,
+        row_number() over (
+            partition by bridge.person_id
+            order by (bridge.is_role_address or bridge.is_junk_address), bridge.is_freemail,
+                     bridge.last_seen_at desc, bridge.identifier_value
+        ) as email_rank
+    from bridge
+    where bridge.identifier_type = 'email'
+),
+
+crm_contacts as (
+    select
+        bridge.person_id,
+        list(bridge.identifier_value order by try_cast(bridge.identifier_value as bigint)) as crm_contact_ids,
+        min(try_cast(bridge.identifier_value as bigint)) filter (where not contacts.is_archived) as primary_contact_id
+    from bridge
+    inner join contacts on contacts.contact_id = bridge.identifier_value
+    where bridge.identifier_type = 'crm_contact_id'
+    group by bridge.person_id
+),
+
+persons as (
+    select
+        bridge.person_id,
+        any_value(resolved.anchor_identifier_id) as anchor_identifier_id,
+        count(*) as identifier_count,
+        min(bridge.link_confidence) as confidence,
+        bool_or(resolved.is_fuzzy_joined) as is_fuzzy_joined,
+        bool_or(resolved.is_oversized_cluster) as is_oversized_cluster,
+        bool_or(bridge.identifier_type = 'email' and (bridge.is_role_address or bridge.is_junk_address))
+            and not bool_or(bridge.identifier_type = 'email'
+                            and not (bridge.is_role_address or bridge.is_junk_address)) as is_shared_mailbox,
+        min(bridge.first_seen_at) as first_seen_at,
+        max(bridge.last_seen_at) as last_seen_at
+    from bridge
+    inner join resolved on resolved.identifier_id = bridge.identifier_id
+    group by bridge.person_id
+),
+
+final as (
+    select
+        persons.person_id,
+        best_emails.email as best_email,
+        best_profiles.first_name,
+        best_profiles.last_name,
+        best_profiles.job_title,
+        current_accounts.account_id,
+        current_accounts.account_domain,
+        cast(crm_contacts.primary_contact_id as varchar) as primary_crm_contact_id,
+        crm_contacts.crm_contact_ids,
+        persons.anchor_identifier_id,
+        persons.identifier_count,
+        persons.confidence,
+        persons.is_fuzzy_joined,
+        persons.is_oversized_cluster,
+        persons.is_shared_mailbox,
+        persons.first_seen_at,
+        persons.last_seen_at
+    from persons
+    left join best_emails on best_emails.person_id = persons.person_id and best_emails.email_rank = 1
+    left join best_profiles on best_profiles.person_id = persons.person_id and best_profiles.profile_rank = 1
+    left join person_accounts as current_accounts
+        on current_accounts.person_id = persons.person_id and current_accounts.is_current
+    left join crm_contacts on crm_contacts.person_id = persons.person_id
+)
+
+select * from final

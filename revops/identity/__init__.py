@@ -1,0 +1,1 @@
+"""Identity resolution helpers outside dbt: the email normalization mirror and the evaluation against truth."""
