@@ -2,7 +2,8 @@
 
     $SPLINK_VENV/bin/python benchmarks/splink/run_splink.py --records records.parquet --out-dir DIR
 
-Runs in its own venv (splink, duckdb<2): the project pins DuckDB 2, which Splink does not support yet. Writes
+Runs in its own venv (splink, duckdb<2): Splink 5.0.0 declares no DuckDB cap but fails on DuckDB 2, the project's
+(`ResourceInUseException`: DuckDB 2 refuses new work while a result is unfetched). Writes
 DIR/clusters.parquet (threshold, unique_id, cluster_id) for every threshold, DIR/splink_model.json (the trained
 model) and DIR/splink_run.json (seconds per phase, versions, pair and cluster counts)."""
 

@@ -25,7 +25,7 @@ identifier_sources as (
         string_agg(source, ',' order by source) as sources,
         min(first_seen_at) as first_seen_at,
         max(last_seen_at) as last_seen_at,
-        sum(sighting_count) as sighting_count,
+        cast(sum(sighting_count) as bigint) as sighting_count,
         bool_or(is_role_address) as is_role_address,
         bool_or(is_junk_address) as is_junk_address,
         bool_or(is_freemail) as is_freemail
