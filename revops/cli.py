@@ -215,5 +215,40 @@ def check(
         raise typer.Exit(1)
 
 
+eval_app = typer.Typer(help="Score the warehouse against the sandbox world's ground truth.", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
+
+
+@eval_app.command("identity")
+def eval_identity(
+    world: Path = typer.Option(None, help="The world whose truth to score against. Default $REVOPS_WORLD_DIR."),
+    duckdb_path: Path = typer.Option(None, "--duckdb", help="Default $REVOPS_DUCKDB_PATH."),
+) -> None:
+    """Pairwise precision, recall and F1 of persons and accounts against the truth, the over-merged and split
+    counts by the rule or reason behind them; appended to eval.identity_metrics and eval.identity_errors."""
+    import duckdb
+
+    from revops.identity.evaluate import evaluate_warehouse, record
+
+    world = world or settings.world_dir()
+    if not (world / "truth" / "identifiers.csv").exists():
+        raise typer.BadParameter(f"{world}/truth/identifiers.csv not found: a generated world is needed",
+                                 param_hint="--world")
+    db = duckdb_path or settings.duckdb_path()
+    con = duckdb.connect(str(db))
+    result = evaluate_warehouse(con, world)
+    record(con, world, result)
+    con.close()
+    typer.echo(f"{'scope':<8} {'subset':<32} {'items':>9} {'precision':>9} {'recall':>7} {'f1':>7} "
+               f"{'over-merged':>11} {'split':>7}")
+    for m in result["metrics"]:
+        typer.echo(f"{m['scope']:<8} {m['subset']:<32} {m['items']:>9,} {m['precision']:>9.4f} {m['recall']:>7.4f} "
+                   f"{m['f1']:>7.4f} {m['over_merged_clusters']:>11,} {m['split_true']:>7,}")
+    typer.echo("errors by cause:")
+    for e in result["errors"]:
+        typer.echo(f"  {e['error']:<20} {e['cause']:<22} {e['count']:>8,}")
+    typer.echo(f"written to eval.identity_metrics and eval.identity_errors in {db}")
+
+
 if __name__ == "__main__":
     app()

@@ -4,6 +4,10 @@
 {#- trim, lowercase, `+tag` removed; gmail.com / googlemail.com: dots removed, domain gmail.com (one mailbox).
     null for anything that is not local@dotted.domain. -#}
 {% macro normalize_email(expr) -%}
+    {{ return(adapter.dispatch('normalize_email')(expr)) }}
+{%- endmacro %}
+
+{% macro duckdb__normalize_email(expr) -%}
     (case
         when not regexp_full_match(lower(trim({{ expr }})), '[^@\s+][^@\s]*@[^@\s]+\.[^@\s]+') then null
         when split_part(lower(trim({{ expr }})), '@', 2) in ('gmail.com', 'googlemail.com')
@@ -15,11 +19,19 @@
 
 {#- A company domain from a domain, a URL or an email: lowercase, no scheme, no www., no path. -#}
 {% macro normalize_domain(expr) -%}
+    {{ return(adapter.dispatch('normalize_domain')(expr)) }}
+{%- endmacro %}
+
+{% macro duckdb__normalize_domain(expr) -%}
     nullif(regexp_replace(regexp_replace(lower(trim({{ expr }})), '^([a-z]+://)?(www\.)?([^@]*@)?', ''), '[/:?#].*$', ''), '')
 {%- endmacro %}
 
 {#- A full name for matching: lower case, accents and punctuation removed, single spaces. -#}
 {% macro normalize_name(first, last) -%}
+    {{ return(adapter.dispatch('normalize_name')(first, last)) }}
+{%- endmacro %}
+
+{% macro duckdb__normalize_name(first, last) -%}
     nullif(trim(regexp_replace(regexp_replace(strip_accents(lower(
         coalesce({{ first }}, '') || ' ' || coalesce({{ last }}, ''))), '[^a-z ]', '', 'g'), '\s+', ' ', 'g')), '')
 {%- endmacro %}

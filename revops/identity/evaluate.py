@@ -118,14 +118,58 @@ def evaluate_warehouse(con, world: Path) -> dict:
                       ("persons_with_company_evidence", acc_truth.join(with_evidence, on="identifier_id", how="semi"))):
         metrics.append({"scope": "account", "subset": subset, **pairwise(acc_pred, t)})
 
+    # accounts as DESIGN 4 defines them: what a person does belongs to the account they were at when it happened.
+    # Each identifier is judged at its first sighting: the account it points at itself, else the warehouse's account
+    # for its person valid then (else the person's earliest), against the true person's account then (the first
+    # one before a job change).
+    at_time = _frame(con, """
+        with ids as (
+            select b.identifier_id, b.person_id, b.first_seen_at, b.account_id as own_account_id
+            from bridge_person_identifier b
+        ),
+        candidates as (
+            select ids.identifier_id, a.account_id,
+                   row_number() over (partition by ids.identifier_id
+                                      order by (a.valid_from <= ids.first_seen_at) desc,
+                                               case when a.valid_from <= ids.first_seen_at then a.valid_from end desc,
+                                               a.valid_from) as pick
+            from ids join int_person_accounts_dated a on a.person_id = ids.person_id
+        )
+        select ids.identifier_id, ids.first_seen_at, coalesce(ids.own_account_id, c.account_id) as account_id
+        from ids left join candidates c on c.identifier_id = ids.identifier_id and c.pick = 1""")
+    # a job changer's work addresses belong to their own company whenever they are used: the old address to the
+    # first account, the new one to the current account; everything else is judged by when it was first seen
+    mailboxes = pl.concat([
+        persons_csv.select(pl.col("work_email").alias("email"), pl.col("first_account_id").alias("mailbox_account")),
+        persons_csv.select(pl.col("new_work_email").alias("email"), pl.col("true_account_id").alias("mailbox_account")),
+    ]).drop_nulls("email").with_columns(
+        identifier_id=pl.lit("email:") + pl.col("email").map_elements(normalize_email, return_dtype=pl.String)
+    ).unique("identifier_id").select("identifier_id", "mailbox_account")
+    then = (person_truth.join(linked, on="identifier_id", how="semi").join(at_time, on="identifier_id")
+            .join(persons_csv.select("true_person_id", "true_account_id", "first_account_id",
+                                     pl.col("job_changed_at").str.to_datetime(time_zone="UTC")
+                                     .dt.replace_time_zone(None)), on="true_person_id")
+            .join(mailboxes, on="identifier_id", how="left")
+            .with_columns(account_then=pl.when(pl.col("mailbox_account").is_not_null())
+                          .then(pl.col("mailbox_account"))
+                          .when(pl.col("job_changed_at").is_not_null()
+                                & (pl.col("first_seen_at") < pl.col("job_changed_at")))
+                          .then(pl.col("first_account_id")).otherwise(pl.col("true_account_id"))))
+    pred_then = then.select("identifier_id",
+                            cluster_id=pl.col("account_id").fill_null(pl.lit("none:") + pl.col("identifier_id")))
+    truth_then = then.select("identifier_id", true_person_id="account_then")
+    metrics.append({"scope": "account", "subset": "identifiers_at_the_time", **pairwise(pred_then, truth_then)})
+
     # errors by cause: applied edges whose ends belong to different true persons, by rule ...
     edges = _frame(con, "select identifier_id_a, identifier_id_b, rule from fct_identity_edges where is_applied")
     tp = person_truth.select("identifier_id", "true_person_id")
     wrong = (edges.join(tp.rename({"identifier_id": "identifier_id_a", "true_person_id": "ta"}), on="identifier_id_a")
              .join(tp.rename({"identifier_id": "identifier_id_b", "true_person_id": "tb"}), on="identifier_id_b")
              .filter(pl.col("ta") != pl.col("tb")))
-    for rule, n in wrong.group_by("rule").len().rows():
+    for rule, n in sorted(wrong.group_by("rule").len().rows()):
         errors.append({"error": "over_merge", "cause": rule, "count": n})
+    if wrong.height == 0:
+        errors.append({"error": "over_merge", "cause": "(none)", "count": 0})
     errors.append({"error": "role_address_bridge", "cause": "role_or_junk_address", "count": role_bridges})
     # ... and true persons split over several persons, by why the smaller pieces stayed apart
     pieces = (tp.join(bridge, on="identifier_id")
@@ -141,3 +185,38 @@ def evaluate_warehouse(con, world: Path) -> dict:
     for c, n in minor.with_columns(cause=cause).group_by("cause").len().rows():
         errors.append({"error": "split_piece", "cause": c, "count": n})
     return {"metrics": metrics, "errors": errors, "role_bridges": role_bridges}
+
+
+EVAL_DDL = """
+create schema if not exists eval;
+create table if not exists eval.identity_metrics (
+    evaluated_at timestamptz not null, world varchar not null, scale varchar, scope varchar not null,
+    subset varchar not null, items bigint, unseen bigint, precision double, recall double, f1 double,
+    true_pairs bigint, predicted_pairs bigint, correct_pairs bigint, over_merged_clusters bigint, split_true bigint
+);
+create table if not exists eval.identity_errors (
+    evaluated_at timestamptz not null, world varchar not null, error varchar not null, cause varchar not null,
+    count bigint not null
+);
+"""
+
+
+def record(con, world: Path, result: dict) -> None:
+    """Append one evaluation to eval.identity_metrics / eval.identity_errors (one transaction)."""
+    import json
+    from datetime import datetime, timezone
+
+    now = datetime.now(timezone.utc)
+    manifest = world / "truth" / "manifest.json"
+    scale = json.loads(manifest.read_text()).get("scale") if manifest.exists() else None
+    con.execute(EVAL_DDL)
+    con.execute("begin transaction")
+    for m in result["metrics"]:
+        con.execute("insert into eval.identity_metrics values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [now, str(world), scale, m["scope"], m["subset"], m["items"], m["unseen"], m["precision"],
+                     m["recall"], m["f1"], m["true_pairs"], m["predicted_pairs"], m["correct_pairs"],
+                     m["over_merged_clusters"], m["split_true"]])
+    for e in result["errors"]:
+        con.execute("insert into eval.identity_errors values (?, ?, ?, ?, ?)",
+                    [now, str(world), e["error"], e["cause"], e["count"]])
+    con.execute("commit")

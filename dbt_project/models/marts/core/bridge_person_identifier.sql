@@ -15,6 +15,10 @@ edges as (
     select * from {{ ref('int_identity_edges_collected') }}
 ),
 
+traits as (
+    select * from {{ ref('int_identifier_traits_collected') }}
+),
+
 identity_rules as (
     select * from {{ ref('identity_rules') }}
 ),
@@ -53,6 +57,17 @@ strongest_links as (
     where self.first_pass_cluster_id = other.first_pass_cluster_id
 ),
 
+own_accounts as (
+    -- the company an identifier itself points at: a work-email domain, a contact's CRM company, a visitor's
+    -- Segment group (the latest seen when it points at several)
+    select
+        identifier_id,
+        'acc_' || left(md5(trait_value), 16) as account_id,
+        row_number() over (partition by identifier_id order by first_seen_at desc, trait_value) as account_rank
+    from traits
+    where trait = 'company_domain'
+),
+
 anchor_clusters as (
     select person_id, first_pass_cluster_id as anchor_cluster_id
     from resolved
@@ -75,6 +90,7 @@ final as (
             else coalesce(strongest_links.confidence, 1.0)
         end as link_confidence,
         resolved.identifier_id = resolved.anchor_identifier_id as is_anchor,
+        own_accounts.account_id,
         identifier_sources.sources,
         identifier_sources.sighting_count,
         identifier_sources.first_seen_at,
@@ -87,6 +103,7 @@ final as (
     inner join anchor_clusters on anchor_clusters.person_id = resolved.person_id
     left join strongest_links
         on strongest_links.identifier_id = resolved.identifier_id and strongest_links.link_rank = 1
+    left join own_accounts on own_accounts.identifier_id = resolved.identifier_id and own_accounts.account_rank = 1
     cross join (select confidence from identity_rules where rule = 'fuzzy_name_domain') as fuzzy
 )
 
