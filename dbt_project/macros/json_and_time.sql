@@ -47,3 +47,59 @@
 {% macro default__unix_seconds_to_utc(expr) -%}
     cast(from_unixtime({{ expr }}) as timestamp)
 {%- endmacro %}
+
+{#- One row per element of a JSON array of strings, as a select-list expression. -#}
+{% macro explode_json_array(column) -%}
+    {{ return(adapter.dispatch('explode_json_array')(column)) }}
+{%- endmacro %}
+
+{% macro duckdb__explode_json_array(column) -%}
+    unnest(from_json({{ column }}, '["VARCHAR"]'))
+{%- endmacro %}
+
+{% macro spark__explode_json_array(column) -%}
+    explode(from_json({{ column }}, 'array<string>'))
+{%- endmacro %}
+
+{#- One row per part of a delimited string, as a select-list expression. -#}
+{% macro explode_split(column, separator) -%}
+    {{ return(adapter.dispatch('explode_split')(column, separator)) }}
+{%- endmacro %}
+
+{% macro duckdb__explode_split(column, separator) -%}
+    unnest(string_split({{ column }}, '{{ separator }}'))
+{%- endmacro %}
+
+{% macro spark__explode_split(column, separator) -%}
+    explode(split({{ column }}, '{{ separator }}'))
+{%- endmacro %}
+
+{#- Aggregates: the distinct values as a sorted list, or joined into one sorted string. -#}
+{% macro sorted_list_agg(expr) -%}
+    {{ return(adapter.dispatch('sorted_list_agg')(expr)) }}
+{%- endmacro %}
+
+{% macro duckdb__sorted_list_agg(expr) -%}
+    list(distinct {{ expr }} order by {{ expr }})
+{%- endmacro %}
+
+{% macro spark__sorted_list_agg(expr) -%}
+    array_sort(collect_set({{ expr }}))
+{%- endmacro %}
+
+{% macro sorted_string_agg(expr, separator=',') -%}
+    {{ return(adapter.dispatch('sorted_string_agg')(expr, separator)) }}
+{%- endmacro %}
+
+{% macro duckdb__sorted_string_agg(expr, separator) -%}
+    string_agg(distinct {{ expr }}, '{{ separator }}' order by {{ expr }})
+{%- endmacro %}
+
+{% macro spark__sorted_string_agg(expr, separator) -%}
+    array_join(array_sort(collect_set({{ expr }})), '{{ separator }}')
+{%- endmacro %}
+
+{#- A stable surrogate id from a natural key: prefix + the first 16 hex digits of its md5. -#}
+{% macro stable_id(prefix, expr) -%}
+    '{{ prefix }}' || left(md5({{ expr }}), 16)
+{%- endmacro %}

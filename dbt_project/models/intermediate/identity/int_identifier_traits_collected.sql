@@ -76,7 +76,7 @@ final as (
         max(seen_at) as last_seen_at
     from traits
     where trait_value is not null
-    group by all
+    group by identifier_id, trait, trait_value, source
 )
 
 select * from final

@@ -31,7 +31,7 @@ prospect_emails as (
     select
         prospects.prospect_id,
         prospects.updated_at,
-        unnest(from_json(prospects.emails, '["VARCHAR"]')) as email
+        {{ explode_json_array('prospects.emails') }} as email
     from prospects
 ),
 
@@ -73,7 +73,7 @@ collected as (
         count(*) as sighting_count
     from sightings
     where nullif(identifier_value, '') is not null
-    group by all
+    group by identifier_type, identifier_value, source
 ),
 
 final as (

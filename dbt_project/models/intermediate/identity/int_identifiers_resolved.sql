@@ -16,11 +16,11 @@ fuzzy_edges as (
 identifiers as (
     select
         identifier_id,
-        any_value(identifier_type) as identifier_type,
-        any_value(identifier_value) as identifier_value,
+        min(identifier_type) as identifier_type,
+        min(identifier_value) as identifier_value,
         min(first_seen_at) as first_seen_at
     from {{ ref('int_identifiers_collected') }}
-    group by 1
+    group by identifier_id
 ),
 
 joining_edges as (
@@ -68,20 +68,36 @@ assigned as (
     inner join joined_sizes on joined_sizes.component = joined_components.component
 ),
 
+anchor_candidates as (
+    -- the smallest CRM contact id (numerically: ids grow over time), else the identifier seen first
+    select
+        assigned.cluster_id,
+        identifiers.identifier_id,
+        row_number() over (
+            partition by assigned.cluster_id
+            order by
+                case when identifiers.identifier_type = 'crm_contact_id' then 0 else 1 end,
+                case when identifiers.identifier_type = 'crm_contact_id'
+                    then {{ dbt.safe_cast('identifiers.identifier_value', api.Column.translate_type('bigint')) }}
+                end,
+                identifiers.first_seen_at,
+                identifiers.identifier_id
+        ) as anchor_rank
+    from assigned
+    inner join identifiers on identifiers.identifier_id = assigned.identifier_id
+),
+
 anchors as (
     select
         assigned.cluster_id,
-        coalesce(
-            'crm_contact_id:' || cast(min(try_cast(identifiers.identifier_value as bigint)) filter (
-                where identifiers.identifier_type = 'crm_contact_id') as varchar),
-            arg_min(identifiers.identifier_id, (identifiers.first_seen_at, identifiers.identifier_id))
-        ) as anchor_identifier_id,
+        min(anchor_candidates.identifier_id) as anchor_identifier_id,
         count(*) as identifier_count,
-        bool_or(assigned.is_fuzzy_joined) as is_fuzzy_joined,
-        bool_or(assigned.is_in_oversized_component) as is_oversized_cluster
+        max(case when assigned.is_fuzzy_joined then 1 else 0 end) = 1 as is_fuzzy_joined,
+        max(case when assigned.is_in_oversized_component then 1 else 0 end) = 1 as is_oversized_cluster
     from assigned
-    inner join identifiers on identifiers.identifier_id = assigned.identifier_id
-    group by 1
+    inner join anchor_candidates
+        on anchor_candidates.cluster_id = assigned.cluster_id and anchor_candidates.anchor_rank = 1
+    group by assigned.cluster_id
 ),
 
 final as (
@@ -89,7 +105,7 @@ final as (
         identifiers.identifier_id,
         identifiers.identifier_type,
         identifiers.identifier_value,
-        'per_' || left(md5(anchors.anchor_identifier_id), 16) as person_id,
+        {{ stable_id('per_', 'anchors.anchor_identifier_id') }} as person_id,
         anchors.anchor_identifier_id,
         assigned.first_pass_cluster_id,
         anchors.identifier_count as person_identifier_count,

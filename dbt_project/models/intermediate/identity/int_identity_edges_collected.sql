@@ -25,8 +25,14 @@ identity_rules as (
 ),
 
 prospect_emails as (
-    select prospect_id, updated_at, unnest(from_json(emails, '["VARCHAR"]')) as email
+    select prospect_id, updated_at, {{ explode_json_array('emails') }} as email
     from prospects
+),
+
+merged_contacts as (
+    select contact_id, updated_at, {{ explode_split('merged_contact_ids', ';') }} as merged_id
+    from contacts
+    where merged_contact_ids is not null
 ),
 
 segment_ids as (
@@ -48,7 +54,7 @@ pairs as (
     union all
     select 'crm_contact_id:' || contact_id, 'crm_contact_id:' || trim(merged_id),
            'crm_merge', updated_at, 'CRM contact ' || contact_id || ' merged ' || trim(merged_id)
-    from contacts, unnest(string_split(merged_contact_ids, ';')) as merged(merged_id)
+    from merged_contacts
     where nullif(trim(merged_id), '') is not null
     union all
     select 'prospect_id:' || cast(prospect_id as varchar), 'email:' || {{ normalize_email('email') }},
@@ -83,7 +89,7 @@ ordered as (
         min(evidence) as example_evidence
     from pairs
     where node_1 is not null and node_2 is not null and node_1 <> node_2
-    group by all
+    group by least(node_1, node_2), greatest(node_1, node_2), rule
 ),
 
 shared_addresses as (

@@ -41,7 +41,7 @@ cluster_traits as (
     select clustered.cluster_id, traits.trait, traits.trait_value, min(traits.first_seen_at) as first_seen_at
     from clustered
     inner join traits on traits.identifier_id = clustered.identifier_id
-    group by all
+    group by clustered.cluster_id, traits.trait, traits.trait_value
 ),
 
 name_domains as (
@@ -79,10 +79,17 @@ candidates as (
             <= {{ var('identity_cluster_size_cap') }}
 ),
 
-unambiguous as (
-    select *
+candidate_counts as (
+    select freemail_cluster_id, count(distinct other_cluster_id) as other_clusters
     from candidates
-    qualify count(distinct other_cluster_id) over (partition by freemail_cluster_id) = 1
+    group by freemail_cluster_id
+),
+
+unambiguous as (
+    select candidates.*
+    from candidates
+    inner join candidate_counts using (freemail_cluster_id)
+    where candidate_counts.other_clusters = 1
 ),
 
 final as (
@@ -97,7 +104,12 @@ final as (
         min(unambiguous.full_name || ' at ' || unambiguous.company_domain) as example_evidence
     from unambiguous
     cross join identity_rules
-    group by all
+    group by
+        least(freemail_cluster_id, other_cluster_id),
+        greatest(freemail_cluster_id, other_cluster_id),
+        identity_rules.rule,
+        identity_rules.confidence,
+        identity_rules.is_strong
 )
 
 select * from final

@@ -33,7 +33,7 @@ seen as (
 final as (
     select
         person_id,
-        'acc_' || left(md5(account_domain), 16) as account_id,
+        {{ stable_id('acc_', 'account_domain') }} as account_id,
         account_domain,
         valid_from,
         lead(valid_from) over (partition by person_id order by valid_from, account_domain) as valid_to,

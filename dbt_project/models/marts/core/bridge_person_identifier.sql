@@ -26,7 +26,7 @@ identity_rules as (
 identifier_sources as (
     select
         identifier_id,
-        string_agg(source, ',' order by source) as sources,
+        {{ sorted_string_agg('source') }} as sources,
         min(first_seen_at) as first_seen_at,
         max(last_seen_at) as last_seen_at,
         cast(sum(sighting_count) as bigint) as sighting_count,
@@ -62,7 +62,7 @@ own_accounts as (
     -- Segment group (the latest seen when it points at several)
     select
         identifier_id,
-        'acc_' || left(md5(trait_value), 16) as account_id,
+        {{ stable_id('acc_', 'trait_value') }} as account_id,
         row_number() over (partition by identifier_id order by first_seen_at desc, trait_value) as account_rank
     from traits
     where trait = 'company_domain'

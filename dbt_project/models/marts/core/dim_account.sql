@@ -115,7 +115,7 @@ headcounts as (
 
 final as (
     select
-        'acc_' || left(md5(domains.account_domain), 16) as account_id,
+        {{ stable_id('acc_', 'domains.account_domain') }} as account_id,
         domains.account_domain,
         crm_companies.company_id as crm_company_id,
         crm_companies.owner_id,

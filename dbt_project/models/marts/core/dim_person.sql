@@ -75,8 +75,9 @@ best_emails as (
 crm_contacts as (
     select
         bridge.person_id,
-        list(bridge.identifier_value order by try_cast(bridge.identifier_value as bigint)) as crm_contact_ids,
-        min(try_cast(bridge.identifier_value as bigint)) filter (where not contacts.is_archived) as primary_contact_id
+        {{ sorted_list_agg('bridge.identifier_value') }} as crm_contact_ids,
+        min({{ dbt.safe_cast('bridge.identifier_value', api.Column.translate_type('bigint')) }})
+            filter (where not contacts.is_archived) as primary_contact_id
     from bridge
     inner join contacts on contacts.contact_id = bridge.identifier_value
     where bridge.identifier_type = 'crm_contact_id'
@@ -86,7 +87,7 @@ crm_contacts as (
 persons as (
     select
         bridge.person_id,
-        any_value(resolved.anchor_identifier_id) as anchor_identifier_id,
+        min(resolved.anchor_identifier_id) as anchor_identifier_id,
         count(*) as identifier_count,
         min(bridge.link_confidence) as confidence,
         bool_or(resolved.is_fuzzy_joined) as is_fuzzy_joined,
