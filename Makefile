@@ -18,7 +18,7 @@ export REVOPS_WORLD_DIR ?= $(CURDIR)/data/world
 # The sandbox CRM accepts this token; a real portal's private-app token comes from your environment.
 export HUBSPOT_TOKEN ?= sandbox-local-token
 
-.PHONY: demo test install manifest world serve bench bench-l dev clean
+.PHONY: demo test install manifest world serve bench bench-identity bench-l dev clean
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +66,12 @@ test: install manifest
 bench: install
 	$(BIN)/python -m sandbox.world.bench --scales S M
 	$(BIN)/python -m revops.landing.bench --scale M
+
+# identity resolution on the demo's M warehouse, and the Splink peer on the same data (own venv, DuckDB < 2)
+bench-identity: install manifest
+	@[ -f $(REVOPS_DUCKDB_PATH) ] || (echo "no warehouse at $(REVOPS_DUCKDB_PATH): run make demo first"; exit 1)
+	$(BIN)/python -m revops.identity.bench
+	MAIN_PYTHON=$(BIN)/python benchmarks/splink/run.sh $(REVOPS_DUCKDB_PATH) $(REVOPS_WORLD_DIR)
 
 bench-l: install
 	$(BIN)/python -m sandbox.world.bench --scales L

@@ -52,6 +52,13 @@ def identifier_components(records: pl.DataFrame) -> pl.DataFrame:
         cluster_id=pl.col("identifier_id").map_elements(find, return_dtype=pl.String))
 
 
+def linked_nodes(records: pl.DataFrame) -> pl.DataFrame:
+    """Nodes some record carries together with another node: the "linked_in_sources" subset `revops eval identity`
+    reports (a visitor never identified, an address only the ESP knows, give any resolver nothing to go on)."""
+    return (records.filter(pl.col("nodes").list.len() > 1).select(identifier_id=pl.col("nodes"))
+            .explode("identifier_id").unique())
+
+
 def _summary(scores: dict) -> dict:
     return {"precision": round(scores["precision"], 4), "recall": round(scores["recall"], 4),
             "f1": round(scores["f1"], 4), "over_merged_clusters": scores["over_merged_clusters"],
@@ -74,17 +81,21 @@ def main() -> None:
     truth = truth_nodes(args.world)
     world_config = json.loads((args.world / "truth" / "manifest.json").read_text())["config"]
 
+    linked_truth = truth.join(linked_nodes(records), on="identifier_id", how="semi")
     by_threshold = {}
     for (threshold,), clusters in all_clusters.group_by("threshold", maintain_order=True):
         pred, conflicts = nodes_to_clusters(records, clusters)
         scores = pairwise(pred, truth)
         by_threshold[f"{threshold:g}"] = {
             **_summary(scores), "conflicts": conflicts, "record_clusters": clusters["cluster_id"].n_unique(),
+            "linked_in_sources": _summary(pairwise(pred, linked_truth)),
             "true_pairs": scores["true_pairs"], "predicted_pairs": scores["predicted_pairs"],
             "correct_pairs": scores["correct_pairs"], "scored_nodes": scores["items"], "unseen_nodes": scores["unseen"],
         }
     score_seconds = time.perf_counter() - t0
-    reference = _summary(pairwise(identifier_components(records), truth))
+    components = identifier_components(records)
+    reference = {**_summary(pairwise(components, truth)),
+                 "linked_in_sources": _summary(pairwise(components, linked_truth))}
 
     headline = f"{run['headline_threshold']:g}"
     seconds = {"export": export["seconds"], **run["seconds"], "score": round(score_seconds, 2)}
@@ -119,8 +130,10 @@ def main() -> None:
     print(f"{'threshold':>9} {'precision':>9} {'recall':>7} {'f1':>7} {'over_merged':>11} {'split_true':>10} "
           f"{'conflicts':>9}")
     for t, s in by_threshold.items():
+        ln = s["linked_in_sources"]
         print(f"{t:>9} {s['precision']:>9.4f} {s['recall']:>7.4f} {s['f1']:>7.4f} {s['over_merged_clusters']:>11,} "
-              f"{s['split_true']:>10,} {s['conflicts']:>9,}")
+              f"{s['split_true']:>10,} {s['conflicts']:>9,}   linked in sources: precision {ln['precision']:.4f} "
+              f"recall {ln['recall']:.4f}")
     print(f"{'exact ids':>9} {reference['precision']:>9.4f} {reference['recall']:>7.4f} {reference['f1']:>7.4f} "
           f"{reference['over_merged_clusters']:>11,} {reference['split_true']:>10,}  (connected components, no model)")
     print(f"wrote {args.out}")

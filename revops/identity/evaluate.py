@@ -208,7 +208,7 @@ def record(con, world: Path, result: dict) -> None:
 
     now = datetime.now(timezone.utc)
     manifest = world / "truth" / "manifest.json"
-    scale = json.loads(manifest.read_text()).get("scale") if manifest.exists() else None
+    scale = json.loads(manifest.read_text())["config"]["scale"] if manifest.exists() else None
     con.execute(EVAL_DDL)
     con.execute("begin transaction")
     for m in result["metrics"]:
