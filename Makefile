@@ -49,11 +49,13 @@ demo: world manifest
 	HUBSPOT_BASE_URL=$$(cat data/crm_server.url) $(BIN)/revops land --landing-dir $(REVOPS_WORLD_DIR)/landing \
 	    --duckdb $(REVOPS_DUCKDB_PATH)
 	$(BIN)/revops check --layer raw
-	$(BIN)/revops build --select "staging resource_type:seed"
+	$(BIN)/revops build
+	$(BIN)/revops eval identity
 	@echo
 	@echo "CRM server (HubSpot-compatible): $$(cat data/crm_server.url)  (pid $$(cat data/crm_server.pid); stop: kill \$$(cat data/crm_server.pid))"
 	@echo "World:      $(REVOPS_WORLD_DIR)  (truth in $(REVOPS_WORLD_DIR)/truth)"
-	@echo "Warehouse:  $(REVOPS_DUCKDB_PATH)  (raw.* tables, raw.quarantine, raw.landing_manifest)"
+	@echo "Warehouse:  $(REVOPS_DUCKDB_PATH)  (raw.*, raw.quarantine, raw.landing_manifest; staging views;"
+	@echo "            dim_person, dim_account, bridge_person_identifier, fct_identity_edges; eval.identity_metrics)"
 	@echo "Dagster UI: make dev"
 
 serve: install
