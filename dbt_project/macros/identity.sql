@@ -64,3 +64,11 @@
     )
     select node, component from cc_labels
 {%- endmacro %}
+
+{#- Join condition: the row of int_person_accounts_dated (alias `accounts`) valid for `person` at `at`; before
+    the person's first known domain they are taken to be at that first account. -#}
+{% macro person_account_at(accounts, person, at) -%}
+    {{ accounts }}.person_id = {{ person }}
+    and ({{ accounts }}.is_first or {{ accounts }}.valid_from <= {{ at }})
+    and ({{ accounts }}.valid_to is null or {{ at }} < {{ accounts }}.valid_to)
+{%- endmacro %}

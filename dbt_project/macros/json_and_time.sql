@@ -103,3 +103,16 @@
 {% macro stable_id(prefix, expr) -%}
     '{{ prefix }}' || left(md5({{ expr }}), 16)
 {%- endmacro %}
+
+{#- One row per integer 1..n, as a select-list expression (n an expression of the same row). -#}
+{% macro explode_range(n) -%}
+    {{ return(adapter.dispatch('explode_range')(n)) }}
+{%- endmacro %}
+
+{% macro duckdb__explode_range(n) -%}
+    unnest(range(1, cast({{ n }} as bigint) + 1))
+{%- endmacro %}
+
+{% macro spark__explode_range(n) -%}
+    explode(sequence(1, {{ n }}))
+{%- endmacro %}

@@ -66,6 +66,18 @@ def _frame(con, sql: str) -> pl.DataFrame:
     return pl.from_arrow(con.sql(sql).to_arrow_table())
 
 
+def true_person_owners(con, world: Path) -> pl.DataFrame:
+    """true_person_id -> person_id: the warehouse person holding most of the true person's identifiers (ties: the
+    smallest person_id). How per-person figures (accounts, scores) are compared with the truth."""
+    truth = truth_nodes(world).filter(~pl.col("is_shared_role_address") & pl.col("true_person_id").is_not_null())
+    bridge = _frame(con, "select identifier_id, person_id from bridge_person_identifier")
+    return (truth.join(bridge, on="identifier_id")
+            .group_by("true_person_id", "person_id").len()
+            .sort(["true_person_id", "len", "person_id"], descending=[False, True, False])
+            .unique("true_person_id", keep="first")
+            .select("true_person_id", "person_id"))
+
+
 def evaluate_warehouse(con, world: Path) -> dict:
     """Score the warehouse's identity marts against the world's truth. Returns {"metrics": [...], "errors": [...]}
     rows ready for the eval tables."""
@@ -101,13 +113,9 @@ def evaluate_warehouse(con, world: Path) -> dict:
 
     # accounts: each true person, through the warehouse person holding most of their identifiers, against the
     # account the truth says they are at now
-    people = _frame(con, "select person_id as cluster_id, account_id from dim_person")
     persons_csv = pl.read_csv(world / "truth" / "persons.csv", infer_schema_length=0)
-    owner = (person_truth.join(bridge, on="identifier_id")
-             .group_by("true_person_id", "cluster_id").len()
-             .sort(["true_person_id", "len", "cluster_id"], descending=[False, True, False])
-             .unique("true_person_id", keep="first")
-             .join(people, on="cluster_id", how="left")
+    owner = (true_person_owners(con, world)
+             .join(_frame(con, "select person_id, account_id from dim_person"), on="person_id", how="left")
              .join(persons_csv.select("true_person_id", "true_account_id"), on="true_person_id"))
     acc_pred = owner.select(identifier_id="true_person_id",
                             cluster_id=pl.col("account_id").fill_null(pl.lit("none:") + pl.col("true_person_id")))

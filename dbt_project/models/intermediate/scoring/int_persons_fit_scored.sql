@@ -1,0 +1,102 @@
+{#- Fit (0-50) per person from seeds/icp_rules (DESIGN 5): employees band, industry and territory of the current
+    account, seniority from the title (seeds/title_seniority). An unknown field scores 0 and is listed in
+    unknown_fit_fields, so routing can send the person to enrichment. Grain: person_id. -#}
+with
+
+persons as (
+    select * from {{ ref('dim_person') }}
+),
+
+accounts as (
+    select * from {{ ref('dim_account') }}
+),
+
+contacts as (
+    select * from {{ ref('stg_hubspot__contacts') }}
+),
+
+icp_rules as (
+    select * from {{ ref('icp_rules') }}
+),
+
+title_seniority as (
+    select * from {{ ref('title_seniority') }}
+),
+
+territories as (
+    select * from {{ ref('territories') }}
+),
+
+title_matches as (
+    select
+        persons.person_id,
+        title_seniority.seniority,
+        row_number() over (partition by persons.person_id
+                           order by title_seniority.precedence, title_seniority.keyword) as match_rank
+    from persons
+    inner join title_seniority on lower(persons.job_title) like '%' || title_seniority.keyword || '%'
+),
+
+seniorities as (
+    -- the first keyword of the title by precedence; a known title without one is an individual contributor
+    select
+        persons.person_id,
+        coalesce(title_matches.seniority,
+                 case when persons.job_title is not null then 'individual_contributor' end) as seniority
+    from persons
+    left join title_matches on title_matches.person_id = persons.person_id and title_matches.match_rank = 1
+),
+
+profiles as (
+    select
+        persons.person_id,
+        persons.account_id,
+        accounts.employee_count,
+        accounts.industry,
+        coalesce(account_territories.territory, contact_territories.territory) as territory,
+        seniorities.seniority
+    from persons
+    left join accounts on accounts.account_id = persons.account_id
+    left join territories as account_territories on account_territories.country = accounts.country
+    left join contacts on contacts.contact_id = persons.primary_crm_contact_id
+    left join territories as contact_territories on contact_territories.country = contacts.country
+    left join seniorities on seniorities.person_id = persons.person_id
+),
+
+points as (
+    select
+        profiles.person_id,
+        max(icp_rules.points) filter (where icp_rules.dimension = 'employees') as employees_points,
+        max(icp_rules.points) filter (where icp_rules.dimension = 'industry') as industry_points,
+        max(icp_rules.points) filter (where icp_rules.dimension = 'territory') as territory_points,
+        max(icp_rules.points) filter (where icp_rules.dimension = 'seniority') as seniority_points
+    from profiles
+    left join icp_rules
+        on (icp_rules.dimension = 'employees'
+            and profiles.employee_count >= icp_rules.min_value
+            and (icp_rules.max_value is null or profiles.employee_count <= icp_rules.max_value))
+        or (icp_rules.dimension = 'industry' and icp_rules.match_value = profiles.industry)
+        or (icp_rules.dimension = 'territory' and icp_rules.match_value = profiles.territory)
+        or (icp_rules.dimension = 'seniority' and icp_rules.match_value = profiles.seniority)
+    group by profiles.person_id
+),
+
+final as (
+    select
+        profiles.*,
+        coalesce(points.employees_points, 0) + coalesce(points.industry_points, 0)
+            + coalesce(points.territory_points, 0) + coalesce(points.seniority_points, 0) as fit_score,
+        points.employees_points,
+        points.industry_points,
+        points.territory_points,
+        points.seniority_points,
+        nullif(concat_ws(', ',
+            case when profiles.employee_count is null then 'employees' end,
+            case when profiles.industry is null then 'industry' end,
+            case when profiles.territory is null then 'territory' end,
+            case when profiles.seniority is null then 'title' end), '') as unknown_fit_fields
+    from profiles
+    inner join points on points.person_id = profiles.person_id
+)
+
+select * from final

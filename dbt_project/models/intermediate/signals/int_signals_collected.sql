@@ -1,0 +1,125 @@
+{#- Every dated signal of DESIGN 6 from its source, resolved to a person (Segment events, replies, meetings) or
+    an account (enrichment), typed by seeds/signal_weights (source_event). Grain: signal_id. -#}
+with
+
+segment_events as (
+    select * from {{ ref('int_segment_events_resolved') }}
+),
+
+enrichment_signals as (
+    select * from {{ ref('stg_enrichment__signals') }}
+),
+
+mailings as (
+    select * from {{ ref('stg_sales_engagement__mailings') }}
+),
+
+meetings as (
+    select * from {{ ref('stg_hubspot__meetings') }}
+),
+
+associations as (
+    select * from {{ ref('stg_hubspot__associations') }}
+),
+
+bridge as (
+    select * from {{ ref('bridge_person_identifier') }}
+),
+
+signal_weights as (
+    select * from {{ ref('signal_weights') }}
+),
+
+segment_signals as (
+    select
+        'segment:' || segment_events.message_id as signal_id,
+        segment_events.occurred_at as signal_at,
+        case when segment_events.call_type = 'page' then 'page:' || segment_events.page_path
+             else 'track:' || segment_events.event_name end as source_event,
+        segment_events.person_id,
+        cast(null as varchar) as account_id,
+        'segment' as source,
+        coalesce(segment_events.page_path, segment_events.event_name) as evidence_detail
+    from segment_events
+    where segment_events.call_type in ('page', 'track') and segment_events.person_id is not null
+),
+
+firmographic_signals as (
+    -- both providers may report one event: one signal per (domain, type, day), the first provider's
+    select
+        'enrichment:' || provider || ':' || provider_signal_id as signal_id,
+        observed_at as signal_at,
+        'enrichment:' || signal_type as source_event,
+        cast(null as varchar) as person_id,
+        {{ stable_id('acc_', normalize_domain('company_domain')) }} as account_id,
+        'enrichment:' || provider as source,
+        cast(signal_detail as varchar) as evidence_detail,
+        row_number() over (
+            partition by {{ normalize_domain('company_domain') }}, signal_type, cast(observed_at as date)
+            order by provider, provider_signal_id
+        ) as duplicate_rank
+    from enrichment_signals
+    where company_domain is not null
+),
+
+reply_signals as (
+    select
+        'mailing:' || cast(mailings.mailing_id as varchar) || ':replied' as signal_id,
+        mailings.replied_at as signal_at,
+        'mailing:replied' as source_event,
+        bridge.person_id,
+        cast(null as varchar) as account_id,
+        'sales_engagement' as source,
+        'sequence ' || cast(mailings.sequence_id as varchar) as evidence_detail
+    from mailings
+    inner join bridge on bridge.identifier_id = 'prospect_id:' || cast(mailings.prospect_id as varchar)
+    where mailings.replied_at is not null
+),
+
+meeting_signals as (
+    select
+        'meeting:' || meetings.meeting_id as signal_id,
+        meetings.created_at as signal_at,
+        'meeting:booked' as source_event,
+        min(bridge.person_id) as person_id,
+        cast(null as varchar) as account_id,
+        'crm' as source,
+        'for ' || cast(cast(meetings.meeting_at as date) as varchar) as evidence_detail
+    from meetings
+    inner join associations
+        on associations.from_object = 'meetings' and associations.from_object_id = meetings.meeting_id
+        and associations.to_object = 'contacts'
+    inner join bridge on bridge.identifier_id = 'crm_contact_id:' || associations.to_object_id
+    where not meetings.is_archived
+    group by meetings.meeting_id, meetings.created_at, meetings.meeting_at
+),
+
+unioned as (
+    select * from segment_signals
+    union all
+    select signal_id, signal_at, source_event, person_id, account_id, source, evidence_detail
+    from firmographic_signals where duplicate_rank = 1
+    union all
+    select * from reply_signals
+    union all
+    select * from meeting_signals
+),
+
+final as (
+    select
+        unioned.signal_id,
+        unioned.signal_at,
+        signal_weights.signal_category,
+        signal_weights.signal_type,
+        unioned.person_id,
+        unioned.account_id,
+        unioned.source,
+        signal_weights.label || case when unioned.evidence_detail is not null
+            and unioned.source_event not like 'page:%' and unioned.source_event not like 'track:%'
+            then ' (' || unioned.evidence_detail || ')' else '' end as evidence
+    from unioned
+    inner join signal_weights on signal_weights.source_event = unioned.source_event
+    where unioned.signal_at is not null
+)
+
+select * from final

@@ -1,0 +1,61 @@
+{#- The lead score of every person as of int_as_of_dated (grain: person_id): fit (0-50, seeds/icp_rules) +
+    intent (0-50, decayed signals, seeds/signal_weights) = lead_score (0-100), the grade from the score bands
+    (vars grade_*_min_score), the three strongest reasons as evidence text and the fit fields that are unknown. -#}
+with
+
+persons as (
+    select * from {{ ref('dim_person') }}
+),
+
+fit as (
+    select * from {{ ref('int_persons_fit_scored') }}
+),
+
+intent as (
+    select * from {{ ref('int_persons_intent_scored') }}
+),
+
+as_of as (
+    select * from {{ ref('int_as_of_dated') }}
+),
+
+scored as (
+    select
+        persons.person_id,
+        persons.account_id,
+        as_of.as_of,
+        fit.fit_score,
+        coalesce(intent.intent_score, 0) as intent_score,
+        fit.fit_score + coalesce(intent.intent_score, 0) as lead_score,
+        fit.employees_points,
+        fit.industry_points,
+        fit.territory_points,
+        fit.seniority_points,
+        fit.unknown_fit_fields,
+        fit.territory,
+        fit.seniority,
+        coalesce(intent.signal_count, 0) as signal_count,
+        intent.days_since_last_signal,
+        intent.reason_1,
+        intent.reason_2,
+        intent.reason_3
+    from persons
+    inner join fit on fit.person_id = persons.person_id
+    left join intent on intent.person_id = persons.person_id
+    cross join as_of
+),
+
+final as (
+    select
+        scored.*,
+        case
+            when lead_score >= {{ var('grade_a_min_score') }} then 'A'
+            when lead_score >= {{ var('grade_b_min_score') }} then 'B'
+            when lead_score >= {{ var('grade_c_min_score') }} then 'C'
+            else 'D'
+        end as grade,
+        nullif(concat_ws('; ', reason_1, reason_2, reason_3), '') as top_reasons
+    from scored
+)
+
+select * from final

@@ -1,0 +1,1 @@
+"""Lead scoring helpers outside dbt: the evaluation against the sandbox truth."""
