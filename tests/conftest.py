@@ -1,10 +1,17 @@
+import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from revops import settings  # noqa: F401  (telemetry off for everything the tests start)
 
 REPO = Path(__file__).resolve().parents[1]
+DBT = str(Path(sys.executable).parent / "dbt")
+DATE = re.compile(r"(\d{4})[/-](\d{2})[/-](\d{2})")
 
 
 @pytest.fixture(scope="session")
@@ -16,3 +23,62 @@ def world_s(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("world_s")
     generate_world(WorldConfig.for_scale("S", seed=42), out)
     return out
+
+
+def _dbt_build(db: Path) -> None:
+    res = subprocess.run([DBT, "build", "--profiles-dir", "."], cwd=REPO / "dbt_project", capture_output=True,
+                         text=True, env={**os.environ, "REVOPS_DUCKDB_PATH": str(db)})
+    assert res.returncode == 0, res.stdout[-4000:]
+
+
+def _land_files(db: Path, landing: Path) -> None:
+    from revops.landing import files
+
+    con = duckdb.connect(str(db))
+    files.ensure_schema(con)
+    for src in files.SOURCES.values():
+        files.land_source(con, src, landing)
+    con.close()
+
+
+def bridge_rows(db: Path) -> dict[str, str]:
+    con = duckdb.connect(str(db), read_only=True)
+    rows = dict(con.execute("select identifier_id, person_id from bridge_person_identifier").fetchall())
+    con.close()
+    return rows
+
+
+@pytest.fixture(scope="session")
+def two_day_build(world_s, tmp_path_factory):
+    """The S world landed in two steps and built with dbt twice: the CRM and every file but the last day's, a
+    build, then the last day and a second build. Returns (warehouse, bridge after the first build, last day)."""
+    from revops.hubspot import HubSpotClient
+    from revops.landing import crm, files
+    from sandbox.crm_server import CRMServer, ServerConfig
+
+    tmp = tmp_path_factory.mktemp("identity")
+    landing = world_s / "landing"
+    dated = {p: "-".join(DATE.search(str(p.relative_to(landing))).groups())
+             for p in landing.rglob("*") if p.is_file() and DATE.search(str(p.relative_to(landing)))}
+    last_day = max(dated.values())
+    earlier = tmp / "landing_before_last_day"
+    for p in landing.rglob("*"):
+        if p.is_file() and dated.get(p) != last_day:
+            (earlier / p.relative_to(landing)).parent.mkdir(parents=True, exist_ok=True)
+            (earlier / p.relative_to(landing)).symlink_to(p)
+    db = tmp / "warehouse.duckdb"
+    srv = CRMServer(ServerConfig(db_path=tmp / "crm.sqlite", world_dir=world_s, token="identity-test")).start()
+    try:
+        con = duckdb.connect(str(db))
+        files.ensure_schema(con)
+        with HubSpotClient(base_url=srv.url, token="identity-test") as client:
+            crm.extract_all(con, client)
+        con.close()
+    finally:
+        srv.stop()
+    _land_files(db, earlier)
+    _dbt_build(db)
+    before = bridge_rows(db)
+    _land_files(db, landing)  # the files already landed are skipped: only the last day lands
+    _dbt_build(db)
+    return db, before, last_day

@@ -1,79 +1,14 @@
-"""Identity resolution on the S world, end to end: landed in two steps (all but the last day, then the last day),
-built with dbt, scored against the truth; person ids survive the second build; the evaluation command writes its
+"""Identity resolution on the S world, end to end (the `two_day_build` of conftest: landed in two steps, built
+with dbt twice), scored against the truth; person ids survive the second build; the evaluation command writes its
 tables; and the Python mirror of the email normalization agrees with the dbt macro."""
-
-import os
-import re
-import subprocess
-import sys
-from pathlib import Path
 
 import duckdb
 import jinja2
 import polars as pl
-import pytest
+from conftest import REPO, bridge_rows
 
-from revops.hubspot import HubSpotClient
 from revops.identity.evaluate import evaluate_warehouse
 from revops.identity.normalize import normalize_email
-from revops.landing import crm, files
-from sandbox.crm_server import CRMServer, ServerConfig
-
-REPO = Path(__file__).resolve().parents[1]
-DBT = str(Path(sys.executable).parent / "dbt")
-DATE = re.compile(r"(\d{4})[/-](\d{2})[/-](\d{2})")
-
-
-def _dbt_build(db: Path) -> None:
-    res = subprocess.run([DBT, "build", "--profiles-dir", "."], cwd=REPO / "dbt_project", capture_output=True,
-                         text=True, env={**os.environ, "REVOPS_DUCKDB_PATH": str(db)})
-    assert res.returncode == 0, res.stdout[-4000:]
-
-
-def _land_files(db: Path, landing: Path) -> None:
-    con = duckdb.connect(str(db))
-    files.ensure_schema(con)
-    for src in files.SOURCES.values():
-        files.land_source(con, src, landing)
-    con.close()
-
-
-def _bridge(db: Path) -> dict[str, str]:
-    con = duckdb.connect(str(db), read_only=True)
-    rows = dict(con.execute("select identifier_id, person_id from bridge_person_identifier").fetchall())
-    con.close()
-    return rows
-
-
-@pytest.fixture(scope="module")
-def two_day_build(world_s, tmp_path_factory):
-    """Land the CRM and every file but the last day's, build; then land the last day and build again."""
-    tmp = tmp_path_factory.mktemp("identity")
-    landing = world_s / "landing"
-    dated = {p: "-".join(DATE.search(str(p.relative_to(landing))).groups())
-             for p in landing.rglob("*") if p.is_file() and DATE.search(str(p.relative_to(landing)))}
-    last_day = max(dated.values())
-    earlier = tmp / "landing_before_last_day"
-    for p in landing.rglob("*"):
-        if p.is_file() and dated.get(p) != last_day:
-            (earlier / p.relative_to(landing)).parent.mkdir(parents=True, exist_ok=True)
-            (earlier / p.relative_to(landing)).symlink_to(p)
-    db = tmp / "warehouse.duckdb"
-    srv = CRMServer(ServerConfig(db_path=tmp / "crm.sqlite", world_dir=world_s, token="identity-test")).start()
-    try:
-        con = duckdb.connect(str(db))
-        files.ensure_schema(con)
-        with HubSpotClient(base_url=srv.url, token="identity-test") as client:
-            crm.extract_all(con, client)
-        con.close()
-    finally:
-        srv.stop()
-    _land_files(db, earlier)
-    _dbt_build(db)
-    before = _bridge(db)
-    _land_files(db, landing)  # the files already landed are skipped: only the last day lands
-    _dbt_build(db)
-    return db, before, last_day
 
 
 def test_python_normalization_agrees_with_the_dbt_macro(world_s):
@@ -107,7 +42,7 @@ def test_identity_meets_the_targets_on_the_s_world(two_day_build, world_s):
 
 def test_person_ids_survive_a_rebuild_with_one_more_day(two_day_build):
     db, before, last_day = two_day_build
-    after = _bridge(db)
+    after = bridge_rows(db)
     assert set(before) <= set(after) and len(after) > len(before)
     moved = {i for i in before if after[i] != before[i]}
     con = duckdb.connect(str(db), read_only=True)

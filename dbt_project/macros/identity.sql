@@ -72,3 +72,13 @@
     and ({{ accounts }}.is_first or {{ accounts }}.valid_from <= {{ at }})
     and ({{ accounts }}.valid_to is null or {{ at }} < {{ accounts }}.valid_to)
 {%- endmacro %}
+
+{#- The scoring weights the models read: the seeds (var scoring_weights = hand_set, the default) or the tables
+    `revops calibrate scoring` fits from past deals (calibrated). -#}
+{% macro scoring_weights(seed_name) -%}
+    {%- if var('scoring_weights') == 'calibrated' -%}
+        {{ source('calibration', seed_name ~ '_calibrated') }}
+    {%- else -%}
+        {{ ref(seed_name) }}
+    {%- endif -%}
+{%- endmacro %}

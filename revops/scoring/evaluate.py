@@ -44,3 +44,35 @@ def evaluate_scoring(con, world: Path) -> dict:
         "top_decile_lift": top["outcome"].mean() / base if base else float("nan"),
         "grades": dict(df.group_by("grade").len().sort("grade").rows()),
     }
+
+
+SCORING_DDL = """
+create schema if not exists eval;
+create table if not exists eval.scoring_metrics (
+    evaluated_at timestamptz not null, world varchar not null, scale varchar, weights varchar,
+    people bigint, positives bigint, base_rate double, auc_lead_score double, auc_oracle_propensity double,
+    auc_fit_only double, auc_intent_only double, grade_a_people bigint, grade_a_precision double,
+    top_decile_rate double, top_decile_lift double
+);
+"""
+
+
+def distributions(con) -> dict:
+    """Route and stage counts of the stage map: what the sales team will see."""
+    return {
+        "routes": dict(con.execute("select route, count(*) from mart_stage_map group by 1 order by 2 desc").fetchall()),
+        "stages": dict(con.execute("select stage, count(*) from mart_stage_map group by 1 order by 2 desc").fetchall()),
+    }
+
+
+def record(con, world: Path, weights: str, m: dict) -> None:
+    import json
+    from datetime import datetime, timezone
+
+    manifest = world / "truth" / "manifest.json"
+    scale = json.loads(manifest.read_text())["config"]["scale"] if manifest.exists() else None
+    con.execute(SCORING_DDL)
+    con.execute("insert into eval.scoring_metrics values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [datetime.now(timezone.utc), str(world), scale, weights, m["people"], m["positives"], m["base_rate"],
+                 m["auc_lead_score"], m["auc_oracle_propensity"], m["auc_fit_only"], m["auc_intent_only"],
+                 m["grade_a_people"], m["grade_a_precision"], m["top_decile_rate"], m["top_decile_lift"]])

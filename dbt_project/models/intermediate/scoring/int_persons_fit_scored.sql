@@ -16,7 +16,7 @@ contacts as (
 ),
 
 icp_rules as (
-    select * from {{ ref('icp_rules') }}
+    select * from {{ scoring_weights('icp_rules') }}
 ),
 
 title_seniority as (

@@ -13,7 +13,7 @@ persons as (
 ),
 
 signal_weights as (
-    select * from {{ ref('signal_weights') }}
+    select * from {{ scoring_weights('signal_weights') }}
 ),
 
 as_of as (

@@ -40,7 +40,7 @@ route_rules as (
 ),
 
 icp_rules as (
-    select * from {{ ref('icp_rules') }}
+    select * from {{ scoring_weights('icp_rules') }}
 ),
 
 as_of as (
