@@ -51,11 +51,13 @@ demo: world manifest
 	$(BIN)/revops check --layer raw
 	$(BIN)/revops build
 	$(BIN)/revops eval identity
+	$(BIN)/revops eval scoring
 	@echo
 	@echo "CRM server (HubSpot-compatible): $$(cat data/crm_server.url)  (pid $$(cat data/crm_server.pid); stop: kill \$$(cat data/crm_server.pid))"
 	@echo "World:      $(REVOPS_WORLD_DIR)  (truth in $(REVOPS_WORLD_DIR)/truth)"
 	@echo "Warehouse:  $(REVOPS_DUCKDB_PATH)  (raw.*, raw.quarantine, raw.landing_manifest; staging views;"
-	@echo "            dim_person, dim_account, bridge_person_identifier, fct_identity_edges; eval.identity_metrics)"
+	@echo "            dim_person, dim_account, bridge_person_identifier, fct_identity_edges; fct_signals,"
+	@echo "            fct_lead_scores, mart_stage_map (next action per person); eval.identity_metrics, eval.scoring_metrics)"
 	@echo "Dagster UI: make dev"
 
 serve: install
