@@ -81,7 +81,7 @@ final as (
         person_id,
         least({{ var('intent_cap') }}, sum(points)) as intent_score,
         sum(points) as intent_points_uncapped,
-        sum(signal_count) as signal_count,
+        cast(sum(signal_count) as bigint) as signal_count,
         min(latest_age_days) as days_since_last_signal,
         max(case when reason_rank = 1 then reason end) as reason_1,
         max(case when reason_rank = 2 then reason end) as reason_2,
