@@ -116,3 +116,16 @@
 {% macro spark__explode_range(n) -%}
     explode(sequence(1, {{ n }}))
 {%- endmacro %}
+
+{#- The current time as a UTC timestamp without time zone. -#}
+{% macro utc_now() -%}
+    {{ return(adapter.dispatch('utc_now')()) }}
+{%- endmacro %}
+
+{% macro duckdb__utc_now() -%}
+    cast(current_timestamp at time zone 'UTC' as timestamp)
+{%- endmacro %}
+
+{% macro default__utc_now() -%}
+    cast({{ dbt.current_timestamp() }} as timestamp)
+{%- endmacro %}

@@ -1,5 +1,6 @@
 {#- The moment the decision models treat as now (one row): var as_of, else the latest event in the data (ESP,
-    Segment, sales engagement, CRM activity), so a rebuild of old data scores it as it was then. -#}
+    Segment, sales engagement, CRM activity), so a rebuild of old data scores it as it was then; a warehouse with
+    no events yet uses the current time. -#}
 with
 
 latest_events as (
@@ -16,7 +17,8 @@ latest_events as (
 
 final as (
     select
-        {% if var('as_of') %}cast('{{ var("as_of") }}' as timestamp){% else %}max(latest_at){% endif %} as as_of
+        {% if var('as_of') %}cast('{{ var("as_of") }}' as timestamp){% else %}coalesce(max(latest_at), {{ utc_now() }}){% endif %}
+            as as_of
     from latest_events
 )
 

@@ -34,7 +34,7 @@ scored as (
         fit.unknown_fit_fields,
         fit.territory,
         fit.seniority,
-        coalesce(intent.signal_count, 0) as signal_count,
+        cast(coalesce(intent.signal_count, 0) as bigint) as signal_count,
         intent.days_since_last_signal,
         intent.reason_1,
         intent.reason_2,
