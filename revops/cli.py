@@ -215,6 +215,15 @@ def check(
         raise typer.Exit(1)
 
 
+def _world_with_truth(world: Path | None, truth_file: str) -> Path:
+    """The world to score against (default $REVOPS_WORLD_DIR); it must carry the generator's truth."""
+    world = world or settings.world_dir()
+    if not (world / "truth" / truth_file).exists():
+        raise typer.BadParameter(f"{world}/truth/{truth_file} not found: a generated world is needed",
+                                 param_hint="--world")
+    return world
+
+
 eval_app = typer.Typer(help="Score the warehouse against the sandbox world's ground truth.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 
@@ -230,10 +239,7 @@ def eval_identity(
 
     from revops.identity.evaluate import evaluate_warehouse, record
 
-    world = world or settings.world_dir()
-    if not (world / "truth" / "identifiers.csv").exists():
-        raise typer.BadParameter(f"{world}/truth/identifiers.csv not found: a generated world is needed",
-                                 param_hint="--world")
+    world = _world_with_truth(world, "identifiers.csv")
     db = duckdb_path or settings.duckdb_path()
     con = duckdb.connect(str(db))
     result = evaluate_warehouse(con, world)
@@ -296,10 +302,7 @@ def eval_scoring(
 
     from revops.scoring.evaluate import distributions, evaluate_scoring, record
 
-    world = world or settings.world_dir()
-    if not (world / "truth" / "persons.csv").exists():
-        raise typer.BadParameter(f"{world}/truth/persons.csv not found: a generated world is needed",
-                                 param_hint="--world")
+    world = _world_with_truth(world, "persons.csv")
     db = duckdb_path or settings.duckdb_path()
     con = duckdb.connect(str(db))
     m = evaluate_scoring(con, world)
