@@ -291,7 +291,8 @@ def run_block(ctx: WorldContext, bno: int, ids: dict) -> BlockResult:
         .group_by("truth_domain", "day").agg(
             sends=(pl.col("truth_event") == "processed").sum(), bounces=(pl.col("truth_event") == "bounce").sum(),
             complaints=(pl.col("truth_event") == "spamreport").sum(),
-            unsubscribes=(pl.col("truth_event") == "unsubscribe").sum()))
+            # DESIGN 6: unsubscribes are ESP unsubscribe and group_unsubscribe
+            unsubscribes=pl.col("truth_event").is_in(["unsubscribe", "group_unsubscribe"]).sum()))
     truth_frames["identifiers"].append(esp.filter(~pl.col("is_duplicate")).select(
         source=pl.lit("esp"), identifier_type=pl.lit("email"), identifier="email",
         person_idx="truth_person_idx", shared="truth_role").unique())

@@ -1,0 +1,61 @@
+{#- The deliverability events of DESIGN 6, one row per event (grain: source, event_key, event_kind): sends (ESP
+    processed; a mailing with deliveredAt or bouncedAt, on the earlier of the two), bounces (ESP bounce of either
+    type; a mailing's bouncedAt), complaints (ESP spamreport; markedAsSpamAt), unsubscribes (ESP unsubscribe and
+    group_unsubscribe; unsubscribedAt), each on the UTC day it happened, by sending domain. -#}
+with
+
+esp_events as (
+    select * from {{ ref('stg_esp__events') }}
+),
+
+mailings as (
+    select * from {{ ref('stg_sales_engagement__mailings') }}
+),
+
+esp as (
+    select
+        'esp' as source,
+        esp_event_id as event_key,
+        case event_type
+            when 'processed' then 'send'
+            when 'bounce' then 'bounce'
+            when 'spamreport' then 'complaint'
+            when 'unsubscribe' then 'unsubscribe'
+            when 'group_unsubscribe' then 'unsubscribe'
+        end as event_kind,
+        sending_domain,
+        event_at
+    from esp_events
+    where event_type in ('processed', 'bounce', 'spamreport', 'unsubscribe', 'group_unsubscribe')
+),
+
+mailing_events as (
+    select 'sales_engagement' as source, cast(mailing_id as varchar) as event_key, 'send' as event_kind,
+           sending_domain,
+           case when delivered_at is null then bounced_at
+                when bounced_at is null then delivered_at
+                else least(delivered_at, bounced_at) end as event_at
+    from mailings
+    where delivered_at is not null or bounced_at is not null
+    union all
+    select 'sales_engagement', cast(mailing_id as varchar), 'bounce', sending_domain, bounced_at
+    from mailings where bounced_at is not null
+    union all
+    select 'sales_engagement', cast(mailing_id as varchar), 'complaint', sending_domain, marked_as_spam_at
+    from mailings where marked_as_spam_at is not null
+    union all
+    select 'sales_engagement', cast(mailing_id as varchar), 'unsubscribe', sending_domain, unsubscribed_at
+    from mailings where unsubscribed_at is not null
+),
+
+final as (
+    select source, event_key, event_kind, sending_domain, event_at, cast(event_at as date) as event_day
+    from esp
+    where sending_domain is not null
+    union all
+    select source, event_key, event_kind, sending_domain, event_at, cast(event_at as date)
+    from mailing_events
+    where sending_domain is not null
+)
+
+select * from final

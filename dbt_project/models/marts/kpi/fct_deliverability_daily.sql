@@ -1,0 +1,99 @@
+{#- Deliverability per sending domain per UTC day (grain: sending_domain, day_utc), every day from the domain's first
+    event to the last day in the data, with the trailing window (var kill_switch_window_days: d-6..d) and the
+    kill switch of DESIGN 6: paused on day d when the window holds >= kill_switch_min_sends sends and its bounce
+    rate > kill_switch_max_bounce_rate or its complaint rate > kill_switch_max_complaint_rate. -#}
+with
+
+events as (
+    select * from {{ ref('int_sending_events_unioned') }}
+),
+
+daily as (
+    select
+        sending_domain,
+        event_day as day_utc,
+        sum(case when event_kind = 'send' then 1 else 0 end) as sends,
+        sum(case when event_kind = 'bounce' then 1 else 0 end) as bounces,
+        sum(case when event_kind = 'complaint' then 1 else 0 end) as complaints,
+        sum(case when event_kind = 'unsubscribe' then 1 else 0 end) as unsubscribes
+    from events
+    group by sending_domain, event_day
+),
+
+domain_ranges as (
+    select
+        sending_domain,
+        min(day_utc) as first_day,
+        (select max(day_utc) from daily) as last_day
+    from daily
+    group by sending_domain
+),
+
+spine as (
+    select
+        sending_domain,
+        cast({{ dbt.dateadd('day', 'day_offset - 1', 'first_day') }} as date) as day_utc
+    from (
+        select
+            sending_domain,
+            first_day,
+            {{ explode_range(dbt.datediff('first_day', 'last_day', 'day') ~ ' + 1') }} as day_offset
+        from domain_ranges
+    ) as offsets
+),
+
+filled as (
+    select
+        spine.sending_domain,
+        spine.day_utc,
+        coalesce(daily.sends, 0) as sends,
+        coalesce(daily.bounces, 0) as bounces,
+        coalesce(daily.complaints, 0) as complaints,
+        coalesce(daily.unsubscribes, 0) as unsubscribes
+    from spine
+    left join daily on daily.sending_domain = spine.sending_domain and daily.day_utc = spine.day_utc
+),
+
+windowed as (
+    select
+        filled.*,
+        sum(sends) over window_days as sends_7d,
+        sum(bounces) over window_days as bounces_7d,
+        sum(complaints) over window_days as complaints_7d,
+        sum(unsubscribes) over window_days as unsubscribes_7d
+    from filled
+    window window_days as (partition by sending_domain order by day_utc
+                           rows between {{ var('kill_switch_window_days') - 1 }} preceding and current row)
+),
+
+final as (
+    select
+        sending_domain,
+        day_utc,
+        cast(sends as bigint) as sends,
+        cast(bounces as bigint) as bounces,
+        cast(complaints as bigint) as complaints,
+        cast(unsubscribes as bigint) as unsubscribes,
+        cast(sends_7d as bigint) as sends_7d,
+        cast(bounces_7d as bigint) as bounces_7d,
+        cast(complaints_7d as bigint) as complaints_7d,
+        cast(unsubscribes_7d as bigint) as unsubscribes_7d,
+        bounces_7d * 1.0 / nullif(sends_7d, 0) as bounce_rate_7d,
+        complaints_7d * 1.0 / nullif(sends_7d, 0) as complaint_rate_7d,
+        unsubscribes_7d * 1.0 / nullif(sends_7d, 0) as unsubscribe_rate_7d,
+        sends_7d >= {{ var('kill_switch_min_sends') }}
+            and (bounces_7d * 1.0 / nullif(sends_7d, 0) > {{ var('kill_switch_max_bounce_rate') }}
+                 or complaints_7d * 1.0 / nullif(sends_7d, 0) > {{ var('kill_switch_max_complaint_rate') }})
+            as is_paused,
+        case
+            when sends_7d < {{ var('kill_switch_min_sends') }} then null
+            when bounces_7d * 1.0 / sends_7d > {{ var('kill_switch_max_bounce_rate') }}
+                and complaints_7d * 1.0 / sends_7d > {{ var('kill_switch_max_complaint_rate') }}
+                then 'bounce and complaint rates'
+            when bounces_7d * 1.0 / sends_7d > {{ var('kill_switch_max_bounce_rate') }} then 'bounce rate'
+            when complaints_7d * 1.0 / sends_7d > {{ var('kill_switch_max_complaint_rate') }} then 'complaint rate'
+        end as pause_reason
+    from windowed
+)
+
+select * from final
