@@ -129,3 +129,16 @@
 {% macro default__utc_now() -%}
     cast({{ dbt.current_timestamp() }} as timestamp)
 {%- endmacro %}
+
+{#- The continuous percentile p (0-1) of an expression, as an aggregate. -#}
+{% macro percentile(expr, p) -%}
+    {{ return(adapter.dispatch('percentile')(expr, p)) }}
+{%- endmacro %}
+
+{% macro duckdb__percentile(expr, p) -%}
+    quantile_cont({{ expr }}, {{ p }})
+{%- endmacro %}
+
+{% macro spark__percentile(expr, p) -%}
+    percentile({{ expr }}, {{ p }})
+{%- endmacro %}

@@ -1,0 +1,93 @@
+{#- Speed-to-lead per counted inbound request (DESIGN 6, grain: request_id): the first sales touch of the same
+    person at or after the request and before request + speed_to_lead_window_days (ties by touch id), its latency,
+    or missed; the owner (of the touch; for a missed request the owner of the person's earliest-created CRM contact
+    that has one, else the fallback queue), the request type and the account's segment (seeds/segment_bands). -#}
+with
+
+requests as (
+    select * from {{ ref('fct_inbound_requests') }}
+    where is_counted
+),
+
+touches as (
+    select * from {{ ref('fct_touches') }}
+    where is_sales_touch
+),
+
+bridge as (
+    select * from {{ ref('bridge_person_identifier') }}
+),
+
+contacts as (
+    select * from {{ ref('stg_hubspot__contacts') }}
+),
+
+accounts as (
+    select * from {{ ref('dim_account') }}
+),
+
+segment_bands as (
+    select * from {{ ref('segment_bands') }}
+),
+
+first_touches as (
+    select request_id, touch_id, touched_at, owner_id, channel
+    from (
+        select
+            requests.request_id,
+            touches.touch_id,
+            touches.touched_at,
+            touches.owner_id,
+            touches.channel,
+            row_number() over (partition by requests.request_id order by touches.touched_at, touches.touch_id)
+                as touch_rank
+        from requests
+        inner join touches
+            on touches.person_id = requests.person_id
+            and touches.touched_at >= requests.requested_at
+            and touches.touched_at < {{ dbt.dateadd('day', var('speed_to_lead_window_days'), 'requests.requested_at') }}
+    ) as ranked
+    where touch_rank = 1
+),
+
+contact_owners as (
+    -- the owner of the person's earliest-created CRM contact that has one
+    select person_id, owner_id
+    from (
+        select
+            bridge.person_id,
+            contacts.owner_id,
+            row_number() over (partition by bridge.person_id order by contacts.created_at, contacts.contact_id)
+                as contact_rank
+        from bridge
+        inner join contacts on contacts.contact_id = bridge.identifier_value
+        where bridge.identifier_type = 'crm_contact_id' and contacts.owner_id is not null
+    ) as ranked
+    where contact_rank = 1
+),
+
+final as (
+    select
+        requests.request_id,
+        requests.person_id,
+        requests.account_id,
+        requests.request_type,
+        requests.requested_at,
+        cast({{ dbt.date_trunc('week', 'requests.requested_at') }} as date) as request_week,
+        first_touches.touch_id as first_touch_id,
+        first_touches.touched_at as first_touched_at,
+        first_touches.channel as first_touch_channel,
+        {{ dbt.datediff('requests.requested_at', 'first_touches.touched_at', 'second') }} as latency_seconds,
+        first_touches.touch_id is null as is_missed,
+        coalesce(first_touches.owner_id, contact_owners.owner_id, '{{ var("fallback_owner_queue") }}') as owner_id,
+        coalesce(segment_bands.segment, 'unknown') as segment
+    from requests
+    left join first_touches on first_touches.request_id = requests.request_id
+    left join contact_owners on contact_owners.person_id = requests.person_id
+    left join accounts on accounts.account_id = requests.account_id
+    left join segment_bands
+        on accounts.employee_count >= segment_bands.min_employees
+        and (segment_bands.max_employees is null or accounts.employee_count <= segment_bands.max_employees)
+)
+
+select * from final
