@@ -142,3 +142,17 @@
 {% macro spark__percentile(expr, p) -%}
     percentile({{ expr }}, {{ p }})
 {%- endmacro %}
+
+{#- Elapsed seconds from timestamp a to timestamp b (fractional): datediff counts unit boundaries crossed, which
+    is one second off for 10:00:00.9 -> 10:00:02.1. -#}
+{% macro seconds_between(a, b) -%}
+    {{ return(adapter.dispatch('seconds_between')(a, b)) }}
+{%- endmacro %}
+
+{% macro duckdb__seconds_between(a, b) -%}
+    ((epoch_ms({{ b }}) - epoch_ms({{ a }})) / 1000.0)
+{%- endmacro %}
+
+{% macro spark__seconds_between(a, b) -%}
+    ((unix_millis({{ b }}) - unix_millis({{ a }})) / 1000.0)
+{%- endmacro %}

@@ -39,8 +39,8 @@ decayed as (
         signal_weights.label,
         person_signals.signal_at,
         person_signals.evidence,
-        {{ dbt.datediff('person_signals.signal_at', 'as_of.as_of', 'second') }} / 86400.0 as age_days,
-        signal_weights.weight * power(0.5, {{ dbt.datediff('person_signals.signal_at', 'as_of.as_of', 'second') }}
+        {{ seconds_between('person_signals.signal_at', 'as_of.as_of') }} / 86400.0 as age_days,
+        signal_weights.weight * power(0.5, {{ seconds_between('person_signals.signal_at', 'as_of.as_of') }}
                                            / 86400.0 / signal_weights.half_life_days) as points
     from person_signals
     inner join signal_weights on signal_weights.signal_type = person_signals.signal_type

@@ -61,7 +61,7 @@ signal_points as (
         min(signal_weights.label) as label,
         count(*) as signal_count,
         sum(signal_weights.weight
-            * power(0.5, {{ dbt.datediff('signals.signal_at', 'as_of.as_of', 'second') }}
+            * power(0.5, {{ seconds_between('signals.signal_at', 'as_of.as_of') }}
                          / 86400.0 / signal_weights.half_life_days)) as points
     from signals
     inner join signal_weights on signal_weights.signal_type = signals.signal_type

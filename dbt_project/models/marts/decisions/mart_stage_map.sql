@@ -77,7 +77,8 @@ facts as (
         paused_domains.sending_domain is not null as is_sending_domain_paused,
         paused_domains.paused_since,
         as_of.as_of,
-        {{ dbt.datediff('routes.last_hand_raise_at', 'as_of.as_of', 'minute') }} as minutes_since_hand_raise
+        cast(floor({{ seconds_between('routes.last_hand_raise_at', 'as_of.as_of') }} / 60) as integer)
+            as minutes_since_hand_raise
     from persons
     inner join scores on scores.person_id = persons.person_id
     inner join guardrails on guardrails.person_id = persons.person_id

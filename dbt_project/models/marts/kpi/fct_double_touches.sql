@@ -37,7 +37,7 @@ final as (
         earlier_touch_id,
         earlier_touched_at,
         earlier_emitter,
-        {{ dbt.datediff('earlier_touched_at', 'touched_at', 'second') }} / 60.0 as gap_minutes,
+        {{ seconds_between('earlier_touched_at', 'touched_at') }} / 60.0 as gap_minutes,
         case when earlier_emitter_kind <= emitter_kind then earlier_emitter_kind || '×' || emitter_kind
              else emitter_kind || '×' || earlier_emitter_kind end as pair_kind
     from qualifying

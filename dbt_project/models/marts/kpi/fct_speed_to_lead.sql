@@ -77,7 +77,7 @@ final as (
         first_touches.touch_id as first_touch_id,
         first_touches.touched_at as first_touched_at,
         first_touches.channel as first_touch_channel,
-        {{ dbt.datediff('requests.requested_at', 'first_touches.touched_at', 'second') }} as latency_seconds,
+        {{ seconds_between('requests.requested_at', 'first_touches.touched_at') }} as latency_seconds,
         first_touches.touch_id is null as is_missed,
         coalesce(first_touches.owner_id, contact_owners.owner_id, '{{ var("fallback_owner_queue") }}') as owner_id,
         coalesce(segment_bands.segment, 'unknown') as segment
