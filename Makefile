@@ -52,6 +52,7 @@ demo: world manifest
 	$(BIN)/revops build
 	$(BIN)/revops eval identity
 	$(BIN)/revops eval scoring
+	$(BIN)/revops kpis
 	@echo
 	@echo "CRM server (HubSpot-compatible): $$(cat data/crm_server.url)  (pid $$(cat data/crm_server.pid); stop: kill \$$(cat data/crm_server.pid))"
 	@echo "World:      $(REVOPS_WORLD_DIR)  (truth in $(REVOPS_WORLD_DIR)/truth)"

@@ -13,11 +13,11 @@ from dagster_project.defs.landing.crm_assets import crm_extraction
 from dagster_project.defs.landing.schedules import crm_job, crm_schedule
 from dagster_project.defs.landing.resources import WarehouseResource
 from dagster_project.defs.landing.sensors import file_landing_job, new_landing_files
-from dagster_project.defs.quality.checks import raw_contract_checks
+from dagster_project.defs.quality.checks import mart_contract_checks, raw_contract_checks
 
 defs = dg.Definitions(
     assets=[crm_extraction, *file_landing_assets, dbt_warehouse],
-    asset_checks=raw_contract_checks,
+    asset_checks=[*raw_contract_checks, *mart_contract_checks],
     jobs=[file_landing_job, crm_job],
     schedules=[crm_schedule],
     sensors=[new_landing_files],

@@ -49,7 +49,7 @@ def test_dagster_definitions_load_and_materialize_landing_and_staging(temp_wareh
     from dagster_project.defs.dbt.assets import dbt_warehouse
     from dagster_project.defs.landing.assets import file_landing_assets
     from dagster_project.defs.landing.resources import WarehouseResource
-    from dagster_project.defs.quality.checks import raw_contract_checks
+    from dagster_project.defs.quality.checks import mart_contract_checks, raw_contract_checks
 
     dg.Definitions.validate_loadable(defs)
     graph = defs.resolve_asset_graph()
@@ -70,7 +70,8 @@ def test_dagster_definitions_load_and_materialize_landing_and_staging(temp_wareh
     os.environ.update(HUBSPOT_BASE_URL=srv.url, HUBSPOT_TOKEN="t")
     try:
         resources = {**defs.resources, "warehouse": WarehouseResource(landing_dir=str(world_s / "landing"))}
-        result = dg.materialize([crm_extraction, *file_landing_assets, *raw_contract_checks, dbt_warehouse],
+        result = dg.materialize([crm_extraction, *file_landing_assets, *raw_contract_checks, dbt_warehouse,
+                                 *mart_contract_checks],
                                 resources=resources,
                                 instance=dg.DagsterInstance.ephemeral())
     finally:
@@ -78,11 +79,12 @@ def test_dagster_definitions_load_and_materialize_landing_and_staging(temp_wareh
         for k in ("HUBSPOT_BASE_URL", "HUBSPOT_TOKEN"):
             os.environ.pop(k, None)
     assert result.success
-    # every raw table's Soda contract ran as a blocking asset check, and passed
+    # every raw table's and KPI mart's Soda contract ran as a blocking asset check, and passed
     evaluations = {e.asset_key.path[-1]: e for e in result.get_asset_check_evaluations()
                    if e.check_name == "soda_contract"}
-    assert set(evaluations) == {a.asset_key.path[-1] for c in raw_contract_checks for a in c.check_specs} \
-        and len(evaluations) == 15
+    checks = [*raw_contract_checks, *mart_contract_checks]
+    assert set(evaluations) == {a.asset_key.path[-1] for c in checks for a in c.check_specs} \
+        and len(evaluations) == 15 + 4
     assert all(e.passed for e in evaluations.values()), {k: e.metadata for k, e in evaluations.items() if not e.passed}
     con = duckdb.connect(str(temp_warehouse), read_only=True)
     assert con.execute("select count(*) from config.freemail_domains").fetchone()[0] == 10

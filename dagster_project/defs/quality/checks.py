@@ -1,5 +1,6 @@
-"""Soda contracts as Dagster asset checks: one blocking `soda_contract` check per raw table, so a landing that
-breaks its contract stops the assets downstream of it in the same run (staging, and later the CRM sync)."""
+"""Soda contracts as Dagster asset checks: one blocking `soda_contract` check per contracted table — each raw table
+(a landing that breaks its contract stops staging and everything after it in the same run) and the KPI marts
+(ranges and sums the dashboard and the CRM sync rely on)."""
 
 import json
 from pathlib import Path
@@ -11,13 +12,14 @@ from dagster_project.defs.landing.resources import WarehouseResource
 from .soda import contract_files, verify
 
 
-def _soda_check(table: str, contract: Path) -> dg.AssetChecksDefinition:
+def _soda_check(layer: str, table: str, contract: Path) -> dg.AssetChecksDefinition:
+    # landing assets are keyed raw/<table>; dbt models by their name
     @dg.asset_check(
-        asset=dg.AssetKey(["raw", table]),
+        asset=dg.AssetKey(["raw", table] if layer == "raw" else [table]),
         name="soda_contract",
         blocking=True,
-        description=f"Soda contract {contract.parent.name}/{contract.name}: schema, keys not null and unique, "
-                    "value rules, freshness of the last landing.",
+        description=f"Soda contract {contract.parent.name}/{contract.name}: schema, keys, value ranges and rules"
+                    + (", freshness of the last landing." if layer == "raw" else "."),
     )
     def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         with warehouse.connect() as con:
@@ -35,4 +37,5 @@ def _soda_check(table: str, contract: Path) -> dg.AssetChecksDefinition:
     return _check
 
 
-raw_contract_checks = [_soda_check(table, path) for table, path in contract_files("raw").items()]
+raw_contract_checks = [_soda_check("raw", table, path) for table, path in contract_files("raw").items()]
+mart_contract_checks = [_soda_check("marts", table, path) for table, path in contract_files("marts").items()]
