@@ -18,7 +18,7 @@ export REVOPS_WORLD_DIR ?= $(CURDIR)/data/world
 # The sandbox CRM accepts this token; a real portal's private-app token comes from your environment.
 export HUBSPOT_TOKEN ?= sandbox-local-token
 
-.PHONY: demo test install manifest world serve bench bench-identity bench-l dev clean
+.PHONY: demo test install manifest world serve bench bench-identity bench-l dev docs clean
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -80,6 +80,10 @@ bench-identity: install manifest
 
 bench-l: install
 	$(BIN)/python -m sandbox.world.bench --scales L
+
+# dbt docs of the demo warehouse (models, columns, grains, lineage) at http://127.0.0.1:8080
+docs: install
+	cd dbt_project && ../$(BIN)/dbt docs generate --profiles-dir . && ../$(BIN)/dbt docs serve --profiles-dir . --port 8080 --no-browser
 
 dev: install manifest
 	$(BIN)/dagster dev -m dagster_project.definitions
