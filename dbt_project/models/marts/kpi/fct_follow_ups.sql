@@ -1,0 +1,104 @@
+{#- Follow-ups owed (DESIGN 6, grain: trigger_id): every sales-email reply (repliedAt) and every meeting once held
+    (its hs_timestamp), with the SLA of the person's grade (seeds/sla_tiers), the next sales touch after it and
+    whether the follow-up was missed (no sales touch within the SLA). A trigger whose SLA has not run out by
+    as_of is pending, not missed. -#}
+with
+
+mailings as (
+    select * from {{ ref('stg_sales_engagement__mailings') }}
+),
+
+meetings as (
+    select * from {{ ref('stg_hubspot__meetings') }}
+),
+
+associations as (
+    select * from {{ ref('stg_hubspot__associations') }}
+),
+
+bridge as (
+    select * from {{ ref('bridge_person_identifier') }}
+),
+
+touches as (
+    select * from {{ ref('fct_touches') }}
+    where is_sales_touch
+),
+
+scores as (
+    select * from {{ ref('fct_lead_scores') }}
+),
+
+sla_tiers as (
+    select * from {{ ref('sla_tiers') }}
+),
+
+as_of as (
+    select * from {{ ref('int_as_of_dated') }}
+),
+
+triggers as (
+    select
+        'reply:' || cast(mailings.mailing_id as varchar) as trigger_id,
+        'reply' as trigger,
+        mailings.replied_at as triggered_at,
+        bridge.person_id,
+        cast(mailings.owner_id as varchar) as owner_id
+    from mailings
+    inner join bridge on bridge.identifier_id = 'prospect_id:' || cast(mailings.prospect_id as varchar)
+    where mailings.replied_at is not null
+    union all
+    select distinct
+        'meeting:' || meetings.meeting_id,
+        'meeting',
+        meetings.meeting_at,
+        min(bridge.person_id) over (partition by meetings.meeting_id),
+        meetings.owner_id
+    from meetings
+    inner join associations
+        on associations.from_object = 'meetings' and associations.from_object_id = meetings.meeting_id
+        and associations.to_object = 'contacts'
+    inner join bridge on bridge.identifier_id = 'crm_contact_id:' || associations.to_object_id
+    where not meetings.is_archived and meetings.meeting_at is not null
+),
+
+next_touches as (
+    select trigger_id, touched_at
+    from (
+        select
+            triggers.trigger_id,
+            touches.touched_at,
+            row_number() over (partition by triggers.trigger_id order by touches.touched_at, touches.touch_id) as pick
+        from triggers
+        inner join touches on touches.person_id = triggers.person_id and touches.touched_at > triggers.triggered_at
+    ) as ranked
+    where pick = 1
+),
+
+final as (
+    select
+        triggers.trigger_id,
+        triggers.trigger,
+        triggers.triggered_at,
+        triggers.person_id,
+        triggers.owner_id,
+        coalesce(scores.grade, 'D') as grade,
+        sla_tiers.sla_hours,
+        next_touches.touched_at as next_sales_touch_at,
+        {{ seconds_between('triggers.triggered_at', 'next_touches.touched_at') }} / 3600.0 as response_hours,
+        case
+            when triggers.triggered_at > as_of.as_of then 'future'
+            when next_touches.touched_at is not null
+                and next_touches.touched_at <= {{ dbt.dateadd('hour', 'sla_tiers.sla_hours', 'triggers.triggered_at') }}
+                then 'met'
+            when {{ dbt.dateadd('hour', 'sla_tiers.sla_hours', 'triggers.triggered_at') }} > as_of.as_of then 'pending'
+            else 'missed'
+        end as sla_status
+    from triggers
+    left join scores on scores.person_id = triggers.person_id
+    inner join sla_tiers on sla_tiers.trigger = triggers.trigger and sla_tiers.grade = coalesce(scores.grade, 'D')
+    left join next_touches on next_touches.trigger_id = triggers.trigger_id
+    cross join as_of
+)
+
+select * from final
