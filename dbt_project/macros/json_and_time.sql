@@ -156,3 +156,29 @@
 {% macro spark__seconds_between(a, b) -%}
     ((unix_millis({{ b }}) - unix_millis({{ a }})) / 1000.0)
 {%- endmacro %}
+
+{#- A UTC timestamp (without time zone) as local wall-clock time in an IANA time zone. -#}
+{% macro utc_to_local(ts, time_zone) -%}
+    {{ return(adapter.dispatch('utc_to_local')(ts, time_zone)) }}
+{%- endmacro %}
+
+{% macro duckdb__utc_to_local(ts, time_zone) -%}
+    timezone({{ time_zone }}, timezone('UTC', {{ ts }}))
+{%- endmacro %}
+
+{% macro spark__utc_to_local(ts, time_zone) -%}
+    from_utc_timestamp({{ ts }}, {{ time_zone }})
+{%- endmacro %}
+
+{#- True on Monday to Friday. -#}
+{% macro is_weekday(d) -%}
+    {{ return(adapter.dispatch('is_weekday')(d)) }}
+{%- endmacro %}
+
+{% macro duckdb__is_weekday(d) -%}
+    (isodow({{ d }}) <= 5)
+{%- endmacro %}
+
+{% macro spark__is_weekday(d) -%}
+    (dayofweek({{ d }}) between 2 and 6)
+{%- endmacro %}

@@ -1,7 +1,9 @@
 {#- Speed-to-lead per counted inbound request (DESIGN 6, grain: request_id): the first sales touch of the same
     person at or after the request and before request + speed_to_lead_window_days (ties by touch id), its latency,
     or missed; the owner (of the touch; for a missed request the owner of the person's earliest-created CRM contact
-    that has one, else the fallback queue), the request type and the account's segment (seeds/segment_bands). -#}
+    that has one, else the fallback queue), the request type and the account's segment (seeds/segment_bands).
+    business_latency_seconds counts only the business hours (Monday to Friday, local hours of seeds/territories)
+    of the owner's territory, in its home office's time zone. -#}
 with
 
 requests as (
@@ -28,6 +30,15 @@ accounts as (
 
 segment_bands as (
     select * from {{ ref('segment_bands') }}
+),
+
+owners as (
+    select * from {{ ref('stg_hubspot__owners') }}
+),
+
+territories as (
+    select * from {{ ref('territories') }}
+    where is_territory_home
 ),
 
 first_touches as (
@@ -66,7 +77,7 @@ contact_owners as (
     where contact_rank = 1
 ),
 
-final as (
+measured as (
     select
         requests.request_id,
         requests.person_id,
@@ -88,6 +99,51 @@ final as (
     left join segment_bands
         on accounts.employee_count >= segment_bands.min_employees
         and (segment_bands.max_employees is null or accounts.employee_count <= segment_bands.max_employees)
+),
+
+local_spans as (
+    select
+        measured.request_id,
+        {{ utc_to_local('measured.requested_at', 'territories.time_zone') }} as local_start,
+        {{ utc_to_local('measured.first_touched_at', 'territories.time_zone') }} as local_end,
+        territories.business_hours_start,
+        territories.business_hours_end
+    from measured
+    inner join owners on owners.owner_id = measured.owner_id
+    inner join territories on territories.territory = owners.primary_team
+    where not measured.is_missed
+),
+
+span_days as (
+    select
+        local_spans.*,
+        cast({{ dbt.dateadd('day', 'day_offset - 1', 'cast(local_start as date)') }} as date) as local_day
+    from (
+        select
+            local_spans.*,
+            {{ explode_range(dbt.datediff('cast(local_start as date)', 'cast(local_end as date)', 'day') ~ ' + 1') }}
+                as day_offset
+        from local_spans
+    ) as local_spans
+),
+
+business_seconds as (
+    select
+        request_id,
+        sum(case when {{ is_weekday('local_day') }} then greatest(0, {{ seconds_between(
+            'greatest(local_start, ' ~ dbt.dateadd('hour', 'business_hours_start', 'cast(local_day as timestamp)') ~ ')',
+            'least(local_end, ' ~ dbt.dateadd('hour', 'business_hours_end', 'cast(local_day as timestamp)') ~ ')') }})
+            else 0 end) as business_latency_seconds
+    from span_days
+    group by request_id
+),
+
+final as (
+    select
+        measured.*,
+        business_seconds.business_latency_seconds
+    from measured
+    left join business_seconds on business_seconds.request_id = measured.request_id
 )
 
 select * from final

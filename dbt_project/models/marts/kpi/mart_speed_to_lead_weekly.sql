@@ -21,6 +21,7 @@ grouped as (
         sum(case when is_missed then 1 else 0 end) as missed_requests,
         {{ percentile('latency_seconds', 0.5) }} / 60.0 as median_latency_minutes,
         {{ percentile('latency_seconds', 0.9) }} / 60.0 as p90_latency_minutes,
+        {{ percentile('business_latency_seconds', 0.5) }} / 60.0 as median_business_latency_minutes,
         avg(case when latency_seconds <= {{ var('speed_to_lead_fast_seconds') }} then 1.0 else 0.0 end)
             as share_within_5_min,
         avg(case when latency_seconds <= {{ var('speed_to_lead_hour_seconds') }} then 1.0 else 0.0 end)
@@ -44,6 +45,7 @@ final as (
         cast(missed_requests as bigint) as missed_requests,
         median_latency_minutes,
         p90_latency_minutes,
+        median_business_latency_minutes,
         share_within_5_min,
         share_within_1_hour,
         missed_share
