@@ -163,3 +163,40 @@ def test_generator_requests_and_collisions_show_up(two_day_build, world_s):
         ((pl.col("touched_at") - pl.col("marketing_send_at")).abs() <= pl.duration(hours=1))
         | ((pl.col("earlier_touched_at") - pl.col("marketing_send_at")).abs() <= pl.duration(hours=1)))
     assert hits["marketing_send_at"].n_unique() >= 0.9 * collisions.height
+
+
+def test_kill_switch_days_recomputed_independently_equal_the_mart(two_day_build):
+    """DESIGN 6 in polars from the staged ESP events and mailings: sends, bounces, complaints per domain and day,
+    trailing 7 days over every calendar day, paused when >= 200 sends and bounces > 2 % or complaints > 0.08 %."""
+    con = duckdb.connect(str(two_day_build[0]), read_only=True)
+    esp = _frame(con, "select sending_domain, event_type, event_at from stg_esp__events")
+    mail = _frame(con, "select sending_domain, delivered_at, bounced_at, marked_as_spam_at "
+                       "from stg_sales_engagement__mailings")
+    ours = _frame(con, "select sending_domain, day_utc, sends_7d, is_paused from fct_deliverability_daily")
+    con.close()
+    kind = {"processed": "send", "bounce": "bounce", "spamreport": "complaint"}
+    events = pl.concat([
+        esp.filter(pl.col("event_type").is_in(list(kind))).select(
+            "sending_domain", kind=pl.col("event_type").replace_strict(kind), at=pl.col("event_at")),
+        mail.filter(pl.col("delivered_at").is_not_null() | pl.col("bounced_at").is_not_null()).select(
+            "sending_domain", kind=pl.lit("send"), at=pl.min_horizontal("delivered_at", "bounced_at")),
+        mail.filter(pl.col("bounced_at").is_not_null()).select("sending_domain", kind=pl.lit("bounce"),
+                                                                at=pl.col("bounced_at")),
+        mail.filter(pl.col("marked_as_spam_at").is_not_null()).select("sending_domain", kind=pl.lit("complaint"),
+                                                                      at=pl.col("marked_as_spam_at")),
+    ]).drop_nulls("sending_domain").with_columns(day_utc=pl.col("at").dt.date())
+    last = events["day_utc"].max()
+    daily = events.pivot(on="kind", index=["sending_domain", "day_utc"], values="at", aggregate_function="len")
+    spine = (events.group_by("sending_domain").agg(first=pl.col("day_utc").min())
+             .with_columns(day_utc=pl.date_ranges("first", pl.lit(last))).explode("day_utc").drop("first"))
+    full = (spine.join(daily, on=["sending_domain", "day_utc"], how="left").fill_null(0)
+            .sort(["sending_domain", "day_utc"])
+            .with_columns([pl.col(k).cast(pl.Int64).rolling_sum(7, min_samples=1).over("sending_domain").alias(f"{k}_7d")
+                           for k in ("send", "bounce", "complaint")])
+            .with_columns(paused=(pl.col("send_7d") >= 200)
+                          & ((pl.col("bounce_7d") / pl.col("send_7d") > 0.02)
+                             | (pl.col("complaint_7d") / pl.col("send_7d") > 0.0008))))
+    joined = full.join(ours, on=["sending_domain", "day_utc"], how="full", coalesce=True)
+    assert joined.height == full.height == ours.height
+    assert (joined["send_7d"] == joined["sends_7d"]).all() and (joined["paused"] == joined["is_paused"]).all()
+    assert joined["paused"].sum() > 0
