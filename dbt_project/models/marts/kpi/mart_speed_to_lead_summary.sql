@@ -1,15 +1,23 @@
-{#- Speed-to-lead by ISO week of the request (grain: request_week, dimension, dimension_value): for all requests
-    and split by owner, request type and segment — median and p90 latency of the answered requests (minutes),
-    the share answered within 5 minutes and within 1 hour, and the missed share, all of all counted requests. -#}
+{#- Speed-to-lead by UTC day and by ISO week of the request (grain: period_grain, period_start, dimension,
+    dimension_value): for all requests and split by owner, request type and segment — median and p90 latency of
+    the answered requests (minutes, and the median in business hours), the share answered within 5 minutes and
+    within 1 hour, and the missed share, all of all counted requests. -#}
 with
 
 speed as (
     select * from {{ ref('fct_speed_to_lead') }}
 ),
 
+periods as (
+    select 'day' as period_grain, cast(requested_at as date) as period_start, speed.* from speed
+    union all
+    select 'week', request_week, speed.* from speed
+),
+
 grouped as (
     select
-        request_week,
+        period_grain,
+        period_start,
         case
             when grouping(owner_id) = 0 then 'owner'
             when grouping(request_type) = 0 then 'request_type'
@@ -27,18 +35,19 @@ grouped as (
         avg(case when latency_seconds <= {{ var('speed_to_lead_hour_seconds') }} then 1.0 else 0.0 end)
             as share_within_1_hour,
         avg(case when is_missed then 1.0 else 0.0 end) as missed_share
-    from speed
+    from periods
     group by grouping sets (
-        (request_week),
-        (request_week, owner_id),
-        (request_week, request_type),
-        (request_week, segment)
+        (period_grain, period_start),
+        (period_grain, period_start, owner_id),
+        (period_grain, period_start, request_type),
+        (period_grain, period_start, segment)
     )
 ),
 
 final as (
     select
-        request_week,
+        period_grain,
+        period_start,
         dimension,
         dimension_value,
         cast(requests as bigint) as requests,
