@@ -47,12 +47,24 @@ def _plain(v):
     return v if isinstance(v, (int, float, str, bool)) or v is None else str(v)
 
 
+def warehouse_now(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The warehouse's as_of (main.int_as_of_dated) as ISO 8601 UTC: the NOW the mart contracts' freshness uses."""
+    try:
+        rows = con.execute("select as_of from main.int_as_of_dated").fetchall()
+    except duckdb.Error:
+        return None
+    return rows[0][0].isoformat() + "+00:00" if rows and rows[0][0] else None
+
+
 def verify(con: duckdb.DuckDBPyConnection, contract: Path, variables: dict[str, str | float] | None = None) -> ContractOutcome:
     # imported here: soda pulls in a large dependency tree that definitions loading does not need
     from soda_core.contracts import verify_contract_locally
     from soda_duckdb import DuckDBDataSource
 
     logging.getLogger("soda").setLevel(logging.WARNING)
+    if contract.parent.name == "marts" and "NOW" not in (variables or {}):
+        now = warehouse_now(con)
+        variables = {**(variables or {}), **({"NOW": now} if now else {})}
     session = verify_contract_locally(
         data_sources=[DuckDBDataSource.from_existing_cursor(con.cursor(), name=DATA_SOURCE_NAME)],
         contract_file_path=str(contract),
