@@ -58,7 +58,9 @@ demo: world manifest
 	@echo "World:      $(REVOPS_WORLD_DIR)  (truth in $(REVOPS_WORLD_DIR)/truth)"
 	@echo "Warehouse:  $(REVOPS_DUCKDB_PATH)  (raw.*, raw.quarantine, raw.landing_manifest; staging views;"
 	@echo "            dim_person, dim_account, bridge_person_identifier, fct_identity_edges; fct_signals,"
-	@echo "            fct_lead_scores, mart_stage_map (next action per person); eval.identity_metrics, eval.scoring_metrics)"
+	@echo "            fct_lead_scores, mart_stage_map (next action per person); KPI marts: mart_revops_kpis,"
+	@echo "            fct_speed_to_lead, fct_double_touches, dim_sending_domain_status, fct_signal_attribution ...)"
+	@echo "dbt docs:   make docs   (http://127.0.0.1:8080)"
 	@echo "Dagster UI: make dev"
 
 serve: install
