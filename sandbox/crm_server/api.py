@@ -339,6 +339,7 @@ class CrmApi:
         if changed:
             rec.props[ot.modified_prop] = now
             rec.updated_at = now
+            self.store.log_changes(rec, self.store.props_of(rec.otype, rec.id))
             self.store.save(rec)
         return changed
 
@@ -349,6 +350,7 @@ class CrmApi:
         rec = Record(ot.name, self._next_id, False, now, now, None, props)
         self._next_id += 1
         self.store.insert(rec)
+        self.store.log_changes(rec, {})
         return rec
 
     def _create_associations(self, ot: ObjectType, rec: Record, specs: Any) -> str | None:

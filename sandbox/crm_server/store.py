@@ -52,6 +52,11 @@ CREATE TABLE IF NOT EXISTS owners (
 CREATE TABLE IF NOT EXISTS property_defs (
     otype TEXT NOT NULL, name TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (otype, name)
 );
+-- every property value an API write changed (not the seeding): lets a test prove nothing was written twice
+CREATE TABLE IF NOT EXISTS write_log (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, otype TEXT NOT NULL, id INTEGER NOT NULL, property TEXT NOT NULL,
+    old_value TEXT, new_value TEXT, written_at TEXT NOT NULL
+);
 """
 
 # Built after seeding (bulk inserts are faster without them); IF NOT EXISTS makes it idempotent.
@@ -172,7 +177,8 @@ class Store:
         with self.lock:
             self.conn.executescript(
                 "DROP TABLE IF EXISTS objects; DROP TABLE IF EXISTS associations; DROP TABLE IF EXISTS owners;"
-                "DROP TABLE IF EXISTS property_defs; DROP TABLE IF EXISTS meta;" + _SCHEMA
+                "DROP TABLE IF EXISTS property_defs; DROP TABLE IF EXISTS meta; DROP TABLE IF EXISTS write_log;"
+                + _SCHEMA
             )
             self.catalog = PropertyCatalog()
 
@@ -319,6 +325,26 @@ class Store:
             (rec.otype, rec.id, int(rec.archived), rec.created_at, rec.updated_at, rec.archived_at, rec.uniq(),
              json.dumps(rec.props, separators=(",", ":"))),
         )
+
+    def log_changes(self, rec: Record, before: dict[str, Any]) -> None:
+        """Record each property whose value an API write changed (call inside ``transaction()``)."""
+        changed = [(k, before.get(k), rec.props.get(k)) for k in sorted(set(before) | set(rec.props))
+                   if before.get(k) != rec.props.get(k)]
+        self.conn.executemany(
+            "INSERT INTO write_log (otype, id, property, old_value, new_value, written_at) VALUES (?, ?, ?, ?, ?, ?)",
+            [(rec.otype, rec.id, k, old, new, rec.updated_at) for k, old, new in changed])
+
+    def props_of(self, otype: str, object_id: int) -> dict[str, Any]:
+        row = self.conn.execute("SELECT props FROM objects WHERE otype = ? AND id = ?", (otype, object_id)).fetchone()
+        return json.loads(row[0]) if row else {}
+
+    def write_log(self, otype: str | None = None) -> list[tuple]:
+        """(otype, id, property, old_value, new_value, written_at) in write order."""
+        with self.lock:
+            sql = "SELECT otype, id, property, old_value, new_value, written_at FROM write_log"
+            rows = self.conn.execute(sql + (" WHERE otype = ? ORDER BY seq" if otype else " ORDER BY seq"),
+                                     (otype,) if otype else ()).fetchall()
+        return [tuple(r) for r in rows]
 
     def save(self, rec: Record) -> None:
         self.conn.execute(
