@@ -322,6 +322,44 @@ def eval_scoring(
     typer.echo(f"written to eval.scoring_metrics in {db}")
 
 
+@app.command("sync")
+def sync(
+    duckdb_path: Path = typer.Option(None, "--duckdb", help="Default $REVOPS_DUCKDB_PATH."),
+    dry_run: bool = typer.Option(False, help="Write and print the plan; call nothing."),
+    force: bool = typer.Option(False, help="Send even when the plan changes more than the allowed share."),
+    objects: list[str] = typer.Option(["contacts", "companies"], "--object", help="CRM object to sync."),
+) -> None:
+    """Write the warehouse's scores and next actions into the CRM (HUBSPOT_BASE_URL, HUBSPOT_TOKEN): only what
+    changed since the last confirmed sync, batched, retried, dead-lettered and audited in schema crm_sync."""
+    import duckdb
+
+    from reverse_etl.engine import run_sync
+    from revops.hubspot import HubSpotClient
+
+    db = duckdb_path or settings.duckdb_path()
+    con = duckdb.connect(str(db))
+    try:
+        if dry_run:
+            res = run_sync(con, None, objects=tuple(objects), dry_run=True)
+        else:
+            with HubSpotClient() as client:
+                typer.echo(f"syncing to {client.base_url}")
+                res = run_sync(con, client, objects=tuple(objects), force=force,
+                               on_batch=lambda obj, n, ok, bad: typer.echo(
+                                   f"  {obj} batch {n}: {ok} confirmed, {bad} dead-lettered") if n % 10 == 0 or bad
+                               else None)
+    finally:
+        con.close()
+    p = res.plan
+    typer.echo(f"run {res.run_id}: {res.status}. plan: {p['create']:,} creates, {p['update']:,} updates, "
+               f"{p['unchanged']:,} unchanged, {p['rejected']:,} rejected; sent {res.sent:,}, confirmed "
+               f"{res.succeeded:,}, dead-lettered {res.dead_lettered:,}")
+    if res.message:
+        typer.echo(res.message)
+    if res.status in ("aborted", "stopped"):
+        raise typer.Exit(1)
+
+
 @app.command("kpis")
 def kpis(duckdb_path: Path = typer.Option(None, "--duckdb", help="Default $REVOPS_DUCKDB_PATH.")) -> None:
     """The headline KPIs of the warehouse, read from the KPI marts (speed-to-lead, double touches, the kill switch,

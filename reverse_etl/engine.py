@@ -1,0 +1,263 @@
+"""Reverse ETL: the warehouse's desired CRM properties (the sync_hubspot__* models) written back to the CRM —
+planned by diff, batched, retried, dead-lettered, audited (DESIGN 8).
+
+plan:  desired rows vs crm_sync.confirmed → create (email key never confirmed) | update | unchanged | rejected
+       (no usable key); a record in the dead-letter table is planned again until it succeeds or changes.
+guard: a run aborts before sending when more than `max_change_share` of the previously confirmed records would
+       change, unless forced (a broken model must not rewrite the whole CRM).
+send:  custom properties created first; batches of <= 100 with no record twice; update by CRM id, upsert by email;
+       every input carries objectWriteTraceId = its sync_key, so 207 results and errors map back to records; a 400
+       for the whole batch is split in halves until the bad record stands alone. Retries, backoff, Retry-After and
+       the rate-limit window live in revops.hubspot.HubSpotClient.
+state: per batch, one DuckDB transaction after the CRM answered: the audit rows, the confirmed hashes of the
+       records that succeeded, the dead letters of those that failed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import duckdb
+
+from revops.hubspot import FatalError, HubSpotClient, RetriableError
+
+from .state import ensure_schema
+
+OBJECTS = {
+    "contacts": {"model": "sync_hubspot__contacts", "group": "contactinformation"},
+    "companies": {"model": "sync_hubspot__companies", "group": "companyinformation"},
+}
+KEY_COLUMNS = {"sync_key", "person_id", "account_id", "crm_contact_id", "crm_company_id", "email", "payload_hash"}
+
+
+@dataclass(frozen=True)
+class SyncConfig:
+    batch_size: int = 100  # HubSpot's batch limit
+    max_change_share: float = 0.5  # of previously confirmed records a run may change without --force
+    breaker_min_records: int = 200  # records sent before the error-rate breaker may trip
+    breaker_error_rate: float = 0.5  # failed / sent above this stops the run
+
+
+@dataclass
+class Planned:
+    object: str
+    sync_key: str
+    action: str  # create | update | unchanged | rejected
+    payload_hash: str
+    properties: dict
+    crm_id: str | None = None
+    email: str | None = None
+    reason: str | None = None
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    status: str = "running"
+    message: str = ""
+    plan: dict = field(default_factory=dict)
+    sent: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    dead_lettered: int = 0
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _frame_rows(con, sql: str, params=None) -> list[dict]:
+    cur = con.execute(sql, params or [])
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, r)) for r in cur.fetchall()]
+
+
+def owned_properties(con, obj: str) -> dict[str, str]:
+    """property -> owner (warehouse | if_blank) that the sync may write for an object: the others never leave."""
+    rows = con.execute("select property, owner from config.field_ownership where object = ? "
+                       "and owner in ('warehouse', 'if_blank')", [obj]).fetchall()
+    return dict(rows)
+
+
+def plan(con, obj: str) -> list[Planned]:
+    spec = OBJECTS[obj]
+    owned = owned_properties(con, obj)
+    confirmed = dict(con.execute("select sync_key, payload_hash from crm_sync.confirmed where object = ?",
+                                 [obj]).fetchall())
+    dead = {r[0]: r[1] for r in con.execute(
+        "select sync_key, payload_hash from crm_sync.dead_letters where object = ? and resolved_at is null",
+        [obj]).fetchall()}
+    out = []
+    for row in _frame_rows(con, f"select * from main.{spec['model']} order by sync_key"):
+        props = {k: v for k, v in row.items() if k in owned and k not in KEY_COLUMNS and v is not None}
+        crm_id = row.get("crm_contact_id") or row.get("crm_company_id")
+        email = row.get("email")
+        p = Planned(obj, row["sync_key"], "update", row["payload_hash"], props, crm_id, email)
+        if not crm_id and not (email and "@" in email and "." in email.split("@")[-1]):
+            p.action, p.reason = "rejected", "no CRM id and no valid email to upsert by"
+        elif confirmed.get(p.sync_key) == p.payload_hash and p.sync_key not in dead:
+            p.action = "unchanged"
+        elif not crm_id and p.sync_key not in confirmed:
+            p.action = "create"
+        out.append(p)
+    return out
+
+
+def ensure_properties(client: HubSpotClient, obj: str, names: list[str]) -> list[str]:
+    """Create the custom properties the CRM does not have yet; returns the names created."""
+    existing = {p["name"] for p in client.request("GET", f"/crm/v3/properties/{obj}").get("results", [])}
+    created = []
+    for name in sorted(set(names) - existing):
+        client.request("POST", f"/crm/v3/properties/{obj}", json={
+            "name": name, "label": name.replace("_", " ").title(), "type": "string", "fieldType": "text",
+            "groupName": OBJECTS[obj]["group"]})
+        created.append(name)
+    return created
+
+
+def idempotency_key(run_id: str, records: list[Planned]) -> str:
+    """Derived from the run and each record's key and payload hash: the same batch gets the same key."""
+    h = hashlib.sha256(run_id.encode())
+    for r in sorted(records, key=lambda r: r.sync_key):
+        h.update(f"|{r.sync_key}:{r.payload_hash}".encode())
+    return h.hexdigest()[:32]
+
+
+def _send(client: HubSpotClient, obj: str, records: list[Planned]) -> dict[str, tuple[bool, str | None, str | None]]:
+    """sync_key -> (succeeded, crm id, error) for one batch; a 400 for the whole batch is split."""
+    by_id = [r for r in records if r.crm_id]
+    by_email = [r for r in records if not r.crm_id]
+    out: dict[str, tuple[bool, str | None, str | None]] = {}
+    for group, endpoint in ((by_id, "update"), (by_email, "upsert")):
+        if not group:
+            continue
+        inputs = [{"id": r.crm_id, "properties": r.properties, "objectWriteTraceId": r.sync_key} if r.crm_id
+                  else {"idProperty": "email", "id": r.email, "properties": r.properties,
+                        "objectWriteTraceId": r.sync_key} for r in group]
+        try:
+            body = client.request("POST", f"/crm/v3/objects/{obj}/batch/{endpoint}", json={"inputs": inputs})
+        except FatalError as e:
+            if len(group) == 1:
+                out[group[0].sync_key] = (False, None, f"rejected by the CRM: {e}")
+                continue
+            half = len(group) // 2
+            out.update(_send(client, obj, group[:half]))
+            out.update(_send(client, obj, group[half:]))
+            continue
+        except RetriableError as e:
+            for r in group:
+                out[r.sync_key] = (False, None, f"gave up after retries: {e}")
+            continue
+        for res in body.get("results", []):
+            out[res.get("objectWriteTraceId")] = (True, str(res.get("id")), None)
+        for err in body.get("errors", []):
+            for key in (err.get("context") or {}).get("objectWriteTraceId", []):
+                out[key] = (False, None, err.get("message") or err.get("category"))
+        for r in group:  # an input the CRM neither confirmed nor refused (not found): failed
+            out.setdefault(r.sync_key, (False, None, "no result for this input"))
+    return out
+
+
+def _record_batch(con, run_id: str, obj: str, batch_no: int, endpoint: str, records: list[Planned],
+                  outcome: dict, started: float) -> tuple[int, int]:
+    now = _now()
+    ok = [r for r in records if outcome[r.sync_key][0]]
+    bad = [r for r in records if not outcome[r.sync_key][0]]
+    con.execute("begin transaction")
+    try:
+        con.execute("insert into crm_sync.batches values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [run_id, obj, batch_no, endpoint, idempotency_key(run_id, records), len(records), len(ok),
+                     len(bad), "ok" if not bad else ("partial" if ok else "failed"),
+                     (time.perf_counter() - started) * 1000, now])
+        for r in records:
+            success, crm_id, error = outcome[r.sync_key]
+            con.execute("insert into crm_sync.record_outcomes values (?, ?, ?, ?, ?, ?, ?)",
+                        [run_id, obj, batch_no, r.sync_key, crm_id or r.crm_id,
+                         "succeeded" if success else "dead_lettered", error])
+        for r in ok:
+            con.execute("insert or replace into crm_sync.confirmed values (?, ?, ?, ?, ?, ?)",
+                        [obj, r.sync_key, outcome[r.sync_key][1] or r.crm_id, r.payload_hash, now, run_id])
+            con.execute("update crm_sync.dead_letters set resolved_at = ? where object = ? and sync_key = ? "
+                        "and resolved_at is null", [now, obj, r.sync_key])
+        for r in bad:
+            con.execute("""
+                insert into crm_sync.dead_letters values (?, ?, ?, ?, ?, 1, ?, ?, null)
+                on conflict (object, sync_key) do update set
+                    payload = excluded.payload, payload_hash = excluded.payload_hash, error = excluded.error,
+                    attempts = case when crm_sync.dead_letters.resolved_at is null
+                                    then crm_sync.dead_letters.attempts + 1 else 1 end,
+                    first_failed_at = case when crm_sync.dead_letters.resolved_at is null
+                                           then crm_sync.dead_letters.first_failed_at else excluded.first_failed_at end,
+                    last_failed_at = excluded.last_failed_at, resolved_at = null
+            """, [obj, r.sync_key, json.dumps(r.properties), r.payload_hash, outcome[r.sync_key][2], now, now])
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return len(ok), len(bad)
+
+
+def run_sync(con: duckdb.DuckDBPyConnection, client: HubSpotClient | None, objects=("contacts", "companies"),
+             dry_run: bool = False, force: bool = False, config: SyncConfig = SyncConfig(),
+             on_batch=None) -> RunResult:
+    ensure_schema(con)
+    started_at = _now()
+    run_id = started_at.strftime("%Y%m%dT%H%M%S%fZ")
+    res = RunResult(run_id)
+    plans = {obj: plan(con, obj) for obj in objects}
+    counts = {a: sum(p.action == a for ps in plans.values() for p in ps)
+              for a in ("create", "update", "unchanged", "rejected")}
+    res.plan = counts
+    con.execute("insert into crm_sync.runs values (?, ?, null, 'running', ?, ?, null, ?, ?, ?, ?, 0, 0, 0, 0, 0, 0)",
+                [run_id, started_at, dry_run, force, counts["create"], counts["update"], counts["unchanged"],
+                 counts["rejected"]])
+    for obj, ps in plans.items():
+        if ps:
+            con.executemany("insert into crm_sync.plan values (?, ?, ?, ?, ?, ?)",
+                            [(run_id, obj, p.sync_key, p.action, p.reason, p.payload_hash) for p in ps])
+    confirmed_before = con.execute("select count(*) from crm_sync.confirmed").fetchall()[0][0]
+    changing_confirmed = con.execute(
+        "select count(*) from crm_sync.plan p join crm_sync.confirmed c using (object, sync_key) "
+        "where p.run_id = ? and p.action = 'update'", [run_id]).fetchall()[0][0]
+    if dry_run:
+        res.status, res.message = "planned", "dry run: nothing sent"
+    elif (confirmed_before and changing_confirmed > config.max_change_share * confirmed_before and not force):
+        res.status = "aborted"
+        res.message = (f"the plan changes {changing_confirmed:,} of {confirmed_before:,} confirmed records "
+                       f"(> {config.max_change_share:.0%}); rerun with --force if that is intended")
+    else:
+        assert client is not None
+        for obj, ps in plans.items():
+            todo = [p for p in ps if p.action in ("create", "update")]
+            if not todo:
+                continue
+            ensure_properties(client, obj, sorted({k for p in todo for k in p.properties}))
+            for batch_no, start in enumerate(range(0, len(todo), config.batch_size), start=1):
+                batch = todo[start:start + config.batch_size]
+                t0 = time.perf_counter()
+                outcome = _send(client, obj, batch)
+                ok, bad = _record_batch(con, run_id, obj, batch_no, "update/upsert", batch, outcome, t0)
+                res.sent += len(batch)
+                res.succeeded += ok
+                res.failed += bad
+                res.dead_lettered += bad
+                if on_batch:
+                    on_batch(obj, batch_no, ok, bad)
+                if res.sent >= config.breaker_min_records and res.failed > config.breaker_error_rate * res.sent:
+                    res.status = "stopped"
+                    res.message = f"circuit breaker: {res.failed:,} of {res.sent:,} records failed"
+                    break
+            if res.status == "stopped":
+                break
+        if res.status == "running":
+            res.status = "succeeded" if not res.failed else "completed_with_dead_letters"
+    stats = client.stats if client else {"requests": 0, "retries": 0}
+    con.execute("update crm_sync.runs set finished_at = ?, status = ?, message = ?, sent = ?, succeeded = ?, failed = ?, "
+                "dead_lettered = ?, requests = ?, retries = ? where run_id = ?",
+                [_now(), res.status, res.message, res.sent, res.succeeded, res.failed, res.dead_lettered,
+                 stats["requests"], stats["retries"], run_id])
+    return res

@@ -1,0 +1,80 @@
+"""Reverse ETL against the real sandbox CRM over HTTP, on the S warehouse (the `two_day_build` of conftest)."""
+
+import shutil
+
+import duckdb
+import pytest
+
+from reverse_etl.engine import run_sync
+from revops.hubspot import HubSpotClient
+from sandbox.crm_server import CRMServer, ServerConfig
+
+TOKEN = "reverse-etl-test"
+
+
+@pytest.fixture()
+def synced(two_day_build, world_s, tmp_path):
+    db = tmp_path / "warehouse.duckdb"
+    shutil.copy(two_day_build[0], db)
+    srv = CRMServer(ServerConfig(db_path=tmp_path / "crm.sqlite", world_dir=world_s, token=TOKEN)).start()
+    con = duckdb.connect(str(db))
+    client = HubSpotClient(base_url=srv.url, token=TOKEN)
+    yield con, client, srv
+    client.close()
+    con.close()
+    srv.stop()
+
+
+def _crm_contacts(client, ids: list[str], props: list[str]) -> dict[str, dict]:
+    out = {}
+    for i in range(0, len(ids), 100):
+        body = client.request("POST", "/crm/v3/objects/contacts/batch/read",
+                              json={"inputs": [{"id": x} for x in ids[i:i + 100]], "properties": props})
+        out.update({r["id"]: r["properties"] for r in body["results"]})
+    return out
+
+
+def test_first_sync_writes_everything_second_nothing_and_one_change_one_record(synced):
+    con, client, srv = synced
+    first = run_sync(con, client)
+    assert first.status == "succeeded" and first.sent == first.succeeded > 1_500 and first.dead_lettered == 0
+    desired = {r[0]: r[1:] for r in con.execute(
+        "select crm_contact_id, revops_lead_score, revops_next_action, revops_stage from main.sync_hubspot__contacts "
+        "where crm_contact_id is not null").fetchall()}
+    got = _crm_contacts(client, list(desired), ["revops_lead_score", "revops_next_action", "revops_stage"])
+    assert {k: (v["revops_lead_score"], v["revops_next_action"], v["revops_stage"]) for k, v in got.items()} == desired
+    # an immediate second sync sends nothing
+    second = run_sync(con, client)
+    assert second.sent == 0 and second.plan["unchanged"] == first.sent
+    # one person's score changes: exactly that record is sent
+    key, contact_id = con.execute("select sync_key, crm_contact_id from main.sync_hubspot__contacts "
+                                  "where crm_contact_id is not null order by sync_key limit 1").fetchall()[0]
+    con.execute("update main.sync_hubspot__contacts set revops_lead_score = '99', payload_hash = 'changed' "
+                "where sync_key = ?", [key])
+    log_before = len(srv.store.write_log("contacts"))
+    third = run_sync(con, client)
+    assert third.sent == 1 and third.plan["update"] == 1
+    assert _crm_contacts(client, [contact_id], ["revops_lead_score"])[contact_id]["revops_lead_score"] == "99"
+    new_writes = srv.store.write_log("contacts")[log_before:]
+    assert {(w[1], w[2]) for w in new_writes} >= {(int(contact_id), "revops_lead_score")}
+    assert {w[1] for w in new_writes} == {int(contact_id)}
+
+
+def test_human_owned_properties_are_never_written_and_owner_only_if_blank(synced):
+    con, client, srv = synced
+    run_sync(con, client)
+    written = {w[2] for w in srv.store.write_log("contacts")}
+    owned = {r[0] for r in con.execute("select property from config.field_ownership where object = 'contacts' "
+                                       "and owner in ('warehouse', 'if_blank')").fetchall()}
+    assert written - {"lastmodifieddate", "hs_lastmodifieddate", "createdate", "hs_object_id", "email"} <= owned
+    # a contact that had an owner keeps it: hubspot_owner_id is written only where it was empty
+    owner_changes = [w for w in srv.store.write_log("contacts") if w[2] == "hubspot_owner_id"]
+    assert owner_changes and all(w[3] is None for w in owner_changes)
+
+
+def test_dry_run_plans_and_calls_nothing(synced):
+    con, client, srv = synced
+    res = run_sync(con, None, dry_run=True)
+    assert res.status == "planned" and res.sent == 0 and res.plan["update"] > 1_000
+    assert srv.store.write_log() == []
+    assert con.execute("select count(*) from crm_sync.plan where run_id = ?", [res.run_id]).fetchall()[0][0] > 1_000
