@@ -23,7 +23,8 @@ from datetime import datetime, timezone
 
 import duckdb
 
-from revops.hubspot import FatalError, HubSpotClient, RetriableError
+from revops.hubspot import FatalError, HubSpotClient, HubSpotError, RetriableError
+from revops.landing.faults import crash_point
 
 from .state import ensure_schema
 
@@ -107,15 +108,27 @@ def plan(con, obj: str) -> list[Planned]:
     return out
 
 
-def ensure_properties(client: HubSpotClient, obj: str, names: list[str]) -> list[str]:
-    """Create the custom properties the CRM does not have yet; returns the names created."""
-    existing = {p["name"] for p in client.request("GET", f"/crm/v3/properties/{obj}").get("results", [])}
-    created = []
-    for name in sorted(set(names) - existing):
-        client.request("POST", f"/crm/v3/properties/{obj}", json={
-            "name": name, "label": name.replace("_", " ").title(), "type": "string", "fieldType": "text",
-            "groupName": OBJECTS[obj]["group"]})
-        created.append(name)
+def ensure_properties(client: HubSpotClient, obj: str, names: list[str], rounds: int = 10) -> list[str]:
+    """Create the custom properties the CRM does not have yet; returns the names created. A create whose
+    response was lost and that then answers 409 (it exists) counts as done; a round that gives up on retries
+    starts again from the list, up to `rounds` times."""
+    created: list[str] = []
+    for round_no in range(1, rounds + 1):
+        try:
+            existing = {p["name"] for p in client.request("GET", f"/crm/v3/properties/{obj}").get("results", [])}
+            for name in sorted(set(names) - existing):
+                try:
+                    client.request("POST", f"/crm/v3/properties/{obj}", json={
+                        "name": name, "label": name.replace("_", " ").title(), "type": "string",
+                        "fieldType": "text", "groupName": OBJECTS[obj]["group"]})
+                except FatalError as e:
+                    if e.status != 409:
+                        raise
+                created.append(name)
+            return created
+        except RetriableError:
+            if round_no == rounds:
+                raise
     return created
 
 
@@ -235,11 +248,16 @@ def run_sync(con: duckdb.DuckDBPyConnection, client: HubSpotClient | None, objec
             todo = [p for p in ps if p.action in ("create", "update")]
             if not todo:
                 continue
-            ensure_properties(client, obj, sorted({k for p in todo for k in p.properties}))
+            try:
+                ensure_properties(client, obj, sorted({k for p in todo for k in p.properties}))
+            except HubSpotError as e:
+                res.status, res.message = "failed", f"could not create the {obj} properties: {e}"
+                break
             for batch_no, start in enumerate(range(0, len(todo), config.batch_size), start=1):
                 batch = todo[start:start + config.batch_size]
                 t0 = time.perf_counter()
                 outcome = _send(client, obj, batch)
+                crash_point("REVOPS_FAULT_KILL_AT_BATCH")  # the CRM has the values, the state does not yet
                 ok, bad = _record_batch(con, run_id, obj, batch_no, "update/upsert", batch, outcome, t0)
                 res.sent += len(batch)
                 res.succeeded += ok
@@ -251,7 +269,7 @@ def run_sync(con: duckdb.DuckDBPyConnection, client: HubSpotClient | None, objec
                     res.status = "stopped"
                     res.message = f"circuit breaker: {res.failed:,} of {res.sent:,} records failed"
                     break
-            if res.status == "stopped":
+            if res.status in ("stopped", "failed"):
                 break
         if res.status == "running":
             res.status = "succeeded" if not res.failed else "completed_with_dead_letters"

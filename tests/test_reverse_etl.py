@@ -78,3 +78,85 @@ def test_dry_run_plans_and_calls_nothing(synced):
     assert res.status == "planned" and res.sent == 0 and res.plan["update"] > 1_000
     assert srv.store.write_log() == []
     assert con.execute("select count(*) from crm_sync.plan where run_id = ?", [res.run_id]).fetchall()[0][0] > 1_000
+
+
+def _desired_vs_crm(con, client) -> tuple[dict, dict]:
+    desired = {r[0]: r[1:] for r in con.execute(
+        "select crm_contact_id, revops_lead_score, revops_next_action, revops_stage, revops_person_id "
+        "from main.sync_hubspot__contacts where crm_contact_id is not null").fetchall()}
+    got = _crm_contacts(client, list(desired), ["revops_lead_score", "revops_next_action", "revops_stage",
+                                                "revops_person_id"])
+    return desired, {k: (v.get("revops_lead_score"), v.get("revops_next_action"), v.get("revops_stage"),
+                         v.get("revops_person_id")) for k, v in got.items()}
+
+
+def _each_value_changed_once(srv) -> bool:
+    from collections import Counter
+
+    changes = Counter((w[0], w[1], w[2]) for w in srv.store.write_log() if w[2].startswith("revops_"))
+    return max(changes.values()) == 1
+
+
+def test_sync_under_faults_ends_exact_and_dead_letters_recover(two_day_build, world_s, tmp_path):
+    from revops.hubspot import RetryPolicy
+
+    db = tmp_path / "warehouse.duckdb"
+    shutil.copy(two_day_build[0], db)
+    srv = CRMServer(ServerConfig(db_path=tmp_path / "crm.sqlite", world_dir=world_s, token=TOKEN,
+                                 fault_5xx_rate=0.1, fault_429_rate=0.1, drop_rate=0.05,
+                                 drop_after_commit_rate=0.05, latency_ms=5, fault_seed=3)).start()
+    con = duckdb.connect(str(db))
+    try:
+        # few attempts: some batches give up and their records go to the dead-letter table
+        with HubSpotClient(base_url=srv.url, token=TOKEN, seed=1,
+                           policy=RetryPolicy(max_attempts=2, base_delay_s=0.01, max_delay_s=0.2)) as client:
+            first = run_sync(con, client)
+        dead = con.execute("select count(*) from crm_sync.dead_letters where resolved_at is null").fetchall()[0][0]
+        assert first.dead_lettered == dead > 0 and first.succeeded > 0
+        # the next run (still under faults, patient retries) plans exactly the dead letters and clears them
+        with HubSpotClient(base_url=srv.url, token=TOKEN, seed=2,
+                           policy=RetryPolicy(max_attempts=12, base_delay_s=0.01, max_delay_s=0.2)) as client:
+            second = run_sync(con, client)
+            assert second.plan["update"] + second.plan["create"] == dead
+            assert second.dead_lettered == 0 and second.succeeded == dead
+            desired, got = _desired_vs_crm(con, client)
+        assert got == desired
+        assert con.execute("select count(*) from crm_sync.dead_letters where resolved_at is null").fetchall()[0][0] == 0
+        assert _each_value_changed_once(srv)
+    finally:
+        con.close()
+        srv.stop()
+
+
+@pytest.mark.parametrize("kill_at_batch", [1, 4, 9])
+def test_kill_9_mid_sync_then_rerun_ends_correct(two_day_build, world_s, tmp_path, kill_at_batch):
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    db = tmp_path / "warehouse.duckdb"
+    shutil.copy(two_day_build[0], db)
+    srv = CRMServer(ServerConfig(db_path=tmp_path / "crm.sqlite", world_dir=world_s, token=TOKEN)).start()
+    cmd = [str(Path(sys.executable).parent / "revops"), "sync", "--duckdb", str(db)]
+    env = {**os.environ, "HUBSPOT_BASE_URL": srv.url, "HUBSPOT_TOKEN": TOKEN}
+    try:
+        crash = subprocess.run(cmd, env={**env, "REVOPS_FAULT_KILL_AT_BATCH": str(kill_at_batch)},
+                               capture_output=True, text=True)
+        assert crash.returncode == -signal.SIGKILL, crash.stdout[-2000:]
+        rerun = subprocess.run(cmd, env=env, capture_output=True, text=True)
+        assert rerun.returncode == 0, rerun.stdout[-2000:]
+        con = duckdb.connect(str(db))
+        with HubSpotClient(base_url=srv.url, token=TOKEN) as client:
+            desired, got = _desired_vs_crm(con, client)
+        # state consistent: every desired record confirmed with its current hash, nothing left to send
+        unconfirmed = con.execute("""
+            select count(*) from main.sync_hubspot__contacts s
+            left join crm_sync.confirmed c on c.object = 'contacts' and c.sync_key = s.sync_key
+            where c.payload_hash is distinct from s.payload_hash""").fetchall()[0][0]
+        con.close()
+        once = _each_value_changed_once(srv)
+    finally:
+        srv.stop()
+    assert got == desired and unconfirmed == 0 and once
