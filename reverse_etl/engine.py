@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 import duckdb
+import polars as pl
 
 from revops.hubspot import FatalError, HubSpotClient, HubSpotError, RetriableError
 from revops.landing.faults import crash_point
@@ -177,41 +178,55 @@ def _send(client: HubSpotClient, obj: str, records: list[Planned]) -> dict[str, 
 
 def _record_batch(con, run_id: str, obj: str, batch_no: int, endpoint: str, records: list[Planned],
                   outcome: dict, started: float) -> tuple[int, int]:
+    # set-based writes through registered frames: a row-by-row insert costs ~1 ms each in DuckDB, which made
+    # the state, not the CRM, the bottleneck (7 of 10 s for 1,900 records)
     now = _now()
-    ok = [r for r in records if outcome[r.sync_key][0]]
-    bad = [r for r in records if not outcome[r.sync_key][0]]
+    rows = pl.DataFrame({
+        "sync_key": [r.sync_key for r in records],
+        "crm_id": [outcome[r.sync_key][1] or r.crm_id for r in records],
+        "succeeded": [outcome[r.sync_key][0] for r in records],
+        "error": [outcome[r.sync_key][2] for r in records],
+        "payload": [json.dumps(r.properties) for r in records],
+        "payload_hash": [r.payload_hash for r in records],
+    }, schema={"sync_key": pl.String, "crm_id": pl.String, "succeeded": pl.Boolean, "error": pl.String,
+               "payload": pl.String, "payload_hash": pl.String})
+    ok = int(rows["succeeded"].sum())
+    bad = rows.height - ok
+    con.register("_batch_rows", rows)
     con.execute("begin transaction")
     try:
         con.execute("insert into crm_sync.batches values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [run_id, obj, batch_no, endpoint, idempotency_key(run_id, records), len(records), len(ok),
-                     len(bad), "ok" if not bad else ("partial" if ok else "failed"),
-                     (time.perf_counter() - started) * 1000, now])
-        for r in records:
-            success, crm_id, error = outcome[r.sync_key]
-            con.execute("insert into crm_sync.record_outcomes values (?, ?, ?, ?, ?, ?, ?)",
-                        [run_id, obj, batch_no, r.sync_key, crm_id or r.crm_id,
-                         "succeeded" if success else "dead_lettered", error])
-        for r in ok:
-            con.execute("insert or replace into crm_sync.confirmed values (?, ?, ?, ?, ?, ?)",
-                        [obj, r.sync_key, outcome[r.sync_key][1] or r.crm_id, r.payload_hash, now, run_id])
-            con.execute("update crm_sync.dead_letters set resolved_at = ? where object = ? and sync_key = ? "
-                        "and resolved_at is null", [now, obj, r.sync_key])
-        for r in bad:
-            con.execute("""
-                insert into crm_sync.dead_letters values (?, ?, ?, ?, ?, 1, ?, ?, null)
-                on conflict (object, sync_key) do update set
-                    payload = excluded.payload, payload_hash = excluded.payload_hash, error = excluded.error,
-                    attempts = case when crm_sync.dead_letters.resolved_at is null
-                                    then crm_sync.dead_letters.attempts + 1 else 1 end,
-                    first_failed_at = case when crm_sync.dead_letters.resolved_at is null
-                                           then crm_sync.dead_letters.first_failed_at else excluded.first_failed_at end,
-                    last_failed_at = excluded.last_failed_at, resolved_at = null
-            """, [obj, r.sync_key, json.dumps(r.properties), r.payload_hash, outcome[r.sync_key][2], now, now])
+                    [run_id, obj, batch_no, endpoint, idempotency_key(run_id, records), len(records), ok, bad,
+                     "ok" if not bad else ("partial" if ok else "failed"), (time.perf_counter() - started) * 1000,
+                     now])
+        con.execute("""insert into crm_sync.record_outcomes
+                       select ?, ?, ?, sync_key, crm_id,
+                              case when succeeded then 'succeeded' else 'dead_lettered' end, error
+                       from _batch_rows""", [run_id, obj, batch_no])
+        con.execute("""insert or replace into crm_sync.confirmed
+                       select ?, sync_key, crm_id, payload_hash, ?, ? from _batch_rows where succeeded""",
+                    [obj, now, run_id])
+        con.execute("""update crm_sync.dead_letters set resolved_at = ?
+                       where object = ? and resolved_at is null
+                         and sync_key in (select sync_key from _batch_rows where succeeded)""", [now, obj])
+        con.execute("""
+            insert into crm_sync.dead_letters
+            select ?, sync_key, payload::json, payload_hash, error, 1, ?, ?, null from _batch_rows where not succeeded
+            on conflict (object, sync_key) do update set
+                payload = excluded.payload, payload_hash = excluded.payload_hash, error = excluded.error,
+                attempts = case when crm_sync.dead_letters.resolved_at is null
+                                then crm_sync.dead_letters.attempts + 1 else 1 end,
+                first_failed_at = case when crm_sync.dead_letters.resolved_at is null
+                                       then crm_sync.dead_letters.first_failed_at else excluded.first_failed_at end,
+                last_failed_at = excluded.last_failed_at, resolved_at = null
+        """, [obj, now, now])
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
         raise
-    return len(ok), len(bad)
+    finally:
+        con.unregister("_batch_rows")
+    return ok, bad
 
 
 def run_sync(con: duckdb.DuckDBPyConnection, client: HubSpotClient | None, objects=("contacts", "companies"),
@@ -230,8 +245,13 @@ def run_sync(con: duckdb.DuckDBPyConnection, client: HubSpotClient | None, objec
                  counts["rejected"]])
     for obj, ps in plans.items():
         if ps:
-            con.executemany("insert into crm_sync.plan values (?, ?, ?, ?, ?, ?)",
-                            [(run_id, obj, p.sync_key, p.action, p.reason, p.payload_hash) for p in ps])
+            con.register("_plan_rows", pl.DataFrame(
+                {"sync_key": [p.sync_key for p in ps], "action": [p.action for p in ps],
+                 "reason": [p.reason for p in ps], "payload_hash": [p.payload_hash for p in ps]},
+                schema={"sync_key": pl.String, "action": pl.String, "reason": pl.String, "payload_hash": pl.String}))
+            con.execute("insert into crm_sync.plan select ?, ?, sync_key, action, reason, payload_hash "
+                        "from _plan_rows", [run_id, obj])
+            con.unregister("_plan_rows")
     confirmed_before = con.execute("select count(*) from crm_sync.confirmed").fetchall()[0][0]
     changing_confirmed = con.execute(
         "select count(*) from crm_sync.plan p join crm_sync.confirmed c using (object, sync_key) "
