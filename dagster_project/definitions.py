@@ -14,12 +14,15 @@ from dagster_project.defs.landing.schedules import crm_job, crm_schedule
 from dagster_project.defs.landing.resources import WarehouseResource
 from dagster_project.defs.landing.sensors import file_landing_job, new_landing_files
 from dagster_project.defs.quality.checks import mart_contract_checks, raw_contract_checks
+from dagster_project.defs.reverse_etl.assets import crm_sync
+from dagster_project.defs.reverse_etl.schedules import land_build_sync_job, sync_schedule
+from dagster_project.defs.reverse_etl.sensors import sync_after_landing
 
 defs = dg.Definitions(
-    assets=[crm_extraction, *file_landing_assets, dbt_warehouse],
+    assets=[crm_extraction, *file_landing_assets, dbt_warehouse, crm_sync],
     asset_checks=[*raw_contract_checks, *mart_contract_checks],
-    jobs=[file_landing_job, crm_job],
-    schedules=[crm_schedule],
-    sensors=[new_landing_files],
+    jobs=[file_landing_job, crm_job, land_build_sync_job],
+    schedules=[crm_schedule, sync_schedule],
+    sensors=[new_landing_files, sync_after_landing],
     resources={"dbt": dbt_resource, "warehouse": WarehouseResource()},
 )

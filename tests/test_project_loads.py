@@ -70,8 +70,10 @@ def test_dagster_definitions_load_and_materialize_landing_and_staging(temp_wareh
     os.environ.update(HUBSPOT_BASE_URL=srv.url, HUBSPOT_TOKEN="t")
     try:
         resources = {**defs.resources, "warehouse": WarehouseResource(landing_dir=str(world_s / "landing"))}
+        from dagster_project.defs.reverse_etl.assets import crm_sync
+
         result = dg.materialize([crm_extraction, *file_landing_assets, *raw_contract_checks, dbt_warehouse,
-                                 *mart_contract_checks],
+                                 *mart_contract_checks, crm_sync],
                                 resources=resources,
                                 instance=dg.DagsterInstance.ephemeral())
     finally:
@@ -79,6 +81,10 @@ def test_dagster_definitions_load_and_materialize_landing_and_staging(temp_wareh
         for k in ("HUBSPOT_BASE_URL", "HUBSPOT_TOKEN"):
             os.environ.pop(k, None)
     assert result.success
+    # the CRM sync ran last, into the same sandbox server, and confirmed every record it sent
+    sync_md = next(ev.materialization.metadata for ev in result.get_asset_materialization_events()
+                   if ev.materialization.asset_key.path == ["crm_sync"])
+    assert sync_md["status"].value == "succeeded" and sync_md["confirmed"].value == sync_md["sent"].value > 1_500
     # every raw table's and KPI mart's Soda contract ran as a blocking asset check, and passed
     evaluations = {e.asset_key.path[-1]: e for e in result.get_asset_check_evaluations()
                    if e.check_name == "soda_contract"}

@@ -160,3 +160,18 @@ def test_kill_9_mid_sync_then_rerun_ends_correct(two_day_build, world_s, tmp_pat
     finally:
         srv.stop()
     assert got == desired and unconfirmed == 0 and once
+
+
+def test_the_official_sdk_reads_back_the_written_properties(synced):
+    from hubspot import HubSpot
+
+    con, client, srv = synced
+    run_sync(con, client)
+    key, contact_id, score, action = con.execute(
+        "select sync_key, crm_contact_id, revops_lead_score, revops_next_action from main.sync_hubspot__contacts "
+        "where crm_contact_id is not null order by revops_lead_score desc limit 1").fetchall()[0]
+    api = HubSpot(access_token=TOKEN, host=srv.url)
+    contact = api.crm.contacts.basic_api.get_by_id(contact_id, properties=["revops_lead_score", "revops_next_action"])
+    assert contact.properties["revops_lead_score"] == score and contact.properties["revops_next_action"] == action
+    names = {p.name for p in api.crm.properties.core_api.get_all("contacts").results}
+    assert {"revops_lead_score", "revops_next_action", "revops_stage", "revops_person_id"} <= names

@@ -1,0 +1,29 @@
+"""The CRM sync as a Dagster asset downstream of the sync models (DESIGN 8): a blocking check that fails upstream
+(a Soda contract on a raw table or a KPI mart, a dbt test) stops it in the same run."""
+
+import dagster as dg
+
+from dagster_project.defs.landing.resources import WarehouseResource
+from reverse_etl.engine import run_sync
+from revops.hubspot import HubSpotClient
+
+
+@dg.asset(
+    key=["crm_sync"],
+    deps=[dg.AssetKey(["sync_hubspot__contacts"]), dg.AssetKey(["sync_hubspot__companies"])],
+    group_name="reverse_etl",
+    kinds={"hubspot"},
+    description="Writes the warehouse's scores and next actions into the CRM (HUBSPOT_BASE_URL, HUBSPOT_TOKEN): "
+                "only what changed, batched, retried, dead-lettered, audited in schema crm_sync.",
+)
+def crm_sync(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    with warehouse.connect() as con, HubSpotClient() as client:
+        res = run_sync(con, client, on_batch=lambda obj, n, ok, bad: context.log.info(
+            f"{obj} batch {n}: {ok} confirmed, {bad} dead-lettered"))
+        stats = dict(client.stats)
+    metadata = {"run_id": res.run_id, "status": res.status, **{f"planned_{k}": v for k, v in res.plan.items()},
+                "sent": res.sent, "confirmed": res.succeeded, "dead_lettered": res.dead_lettered,
+                "requests": stats["requests"], "retries": stats["retries"], "rate_limited": stats["rate_limited"]}
+    if res.status in ("aborted", "stopped", "failed"):
+        raise dg.Failure(description=res.message, metadata=metadata)
+    return dg.MaterializeResult(metadata=metadata)
