@@ -18,7 +18,7 @@ export REVOPS_WORLD_DIR ?= $(CURDIR)/data/world
 # The sandbox CRM accepts this token; a real portal's private-app token comes from your environment.
 export HUBSPOT_TOKEN ?= sandbox-local-token
 
-.PHONY: demo test install manifest world serve bench bench-identity bench-l dev docs clean
+.PHONY: demo test install manifest world serve bench bench-identity bench-sync bench-l dev docs clean
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,7 @@ demo: world manifest
 	$(BIN)/revops eval identity
 	$(BIN)/revops eval scoring
 	$(BIN)/revops kpis
+	HUBSPOT_BASE_URL=$$(cat data/crm_server.url) $(BIN)/revops sync --duckdb $(REVOPS_DUCKDB_PATH)
 	@echo
 	@echo "CRM server (HubSpot-compatible): $$(cat data/crm_server.url)  (pid $$(cat data/crm_server.pid); stop: kill \$$(cat data/crm_server.pid))"
 	@echo "World:      $(REVOPS_WORLD_DIR)  (truth in $(REVOPS_WORLD_DIR)/truth)"
@@ -79,6 +80,11 @@ bench-identity: install manifest
 	@[ -f $(REVOPS_DUCKDB_PATH) ] || (echo "no warehouse at $(REVOPS_DUCKDB_PATH): run make demo first"; exit 1)
 	$(BIN)/python -m revops.identity.bench
 	MAIN_PYTHON=$(BIN)/python benchmarks/splink/run.sh $(REVOPS_DUCKDB_PATH) $(REVOPS_WORLD_DIR)
+
+# reverse-ETL throughput into a fresh sandbox CRM (default rate limit) from the demo's M warehouse
+bench-sync: install
+	@[ -f $(REVOPS_DUCKDB_PATH) ] || (echo "no warehouse at $(REVOPS_DUCKDB_PATH): run make demo first"; exit 1)
+	$(BIN)/python -m reverse_etl.bench
 
 bench-l: install
 	$(BIN)/python -m sandbox.world.bench --scales L
