@@ -141,8 +141,10 @@ def idempotency_key(run_id: str, records: list[Planned]) -> str:
     return h.hexdigest()[:32]
 
 
-def _send(client: HubSpotClient, obj: str, records: list[Planned]) -> dict[str, tuple[bool, str | None, str | None]]:
-    """sync_key -> (succeeded, crm id, error) for one batch; a 400 for the whole batch is split."""
+def _send(client: HubSpotClient, obj: str, records: list[Planned],
+          request_ids: list[str] | None = None) -> dict[str, tuple[bool, str | None, str | None]]:
+    """sync_key -> (succeeded, crm id, error) for one batch; a 400 for the whole batch is split. The CRM's
+    request (correlation) ids of the answered requests are appended to `request_ids`."""
     by_id = [r for r in records if r.crm_id]
     by_email = [r for r in records if not r.crm_id]
     out: dict[str, tuple[bool, str | None, str | None]] = {}
@@ -154,13 +156,15 @@ def _send(client: HubSpotClient, obj: str, records: list[Planned]) -> dict[str, 
                         "objectWriteTraceId": r.sync_key} for r in group]
         try:
             body = client.request("POST", f"/crm/v3/objects/{obj}/batch/{endpoint}", json={"inputs": inputs})
+            if request_ids is not None and client.last_correlation_id:
+                request_ids.append(client.last_correlation_id)
         except FatalError as e:
             if len(group) == 1:
                 out[group[0].sync_key] = (False, None, f"rejected by the CRM: {e}")
                 continue
             half = len(group) // 2
-            out.update(_send(client, obj, group[:half]))
-            out.update(_send(client, obj, group[half:]))
+            out.update(_send(client, obj, group[:half], request_ids))
+            out.update(_send(client, obj, group[half:], request_ids))
             continue
         except RetriableError as e:
             for r in group:
@@ -177,7 +181,7 @@ def _send(client: HubSpotClient, obj: str, records: list[Planned]) -> dict[str, 
 
 
 def _record_batch(con, run_id: str, obj: str, batch_no: int, endpoint: str, records: list[Planned],
-                  outcome: dict, started: float) -> tuple[int, int]:
+                  outcome: dict, started: float, request_ids: list[str]) -> tuple[int, int]:
     # set-based writes through registered frames: a row-by-row insert costs ~1 ms each in DuckDB, which made
     # the state, not the CRM, the bottleneck (7 of 10 s for 1,900 records)
     now = _now()
@@ -195,10 +199,12 @@ def _record_batch(con, run_id: str, obj: str, batch_no: int, endpoint: str, reco
     con.register("_batch_rows", rows)
     con.execute("begin transaction")
     try:
-        con.execute("insert into crm_sync.batches values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        con.execute("insert into crm_sync.batches (run_id, object, batch_no, endpoint, idempotency_key, records, "
+                    "succeeded, failed, status, duration_ms, sent_at, request_ids) "
+                    "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [run_id, obj, batch_no, endpoint, idempotency_key(run_id, records), len(records), ok, bad,
                      "ok" if not bad else ("partial" if ok else "failed"), (time.perf_counter() - started) * 1000,
-                     now])
+                     now, ",".join(request_ids)])
         con.execute("""insert into crm_sync.record_outcomes
                        select ?, ?, ?, sync_key, crm_id,
                               case when succeeded then 'succeeded' else 'dead_lettered' end, error
@@ -276,9 +282,10 @@ def run_sync(con: duckdb.DuckDBPyConnection, client: HubSpotClient | None, objec
             for batch_no, start in enumerate(range(0, len(todo), config.batch_size), start=1):
                 batch = todo[start:start + config.batch_size]
                 t0 = time.perf_counter()
-                outcome = _send(client, obj, batch)
+                request_ids: list[str] = []
+                outcome = _send(client, obj, batch, request_ids)
                 crash_point("REVOPS_FAULT_KILL_AT_BATCH")  # the CRM has the values, the state does not yet
-                ok, bad = _record_batch(con, run_id, obj, batch_no, "update/upsert", batch, outcome, t0)
+                ok, bad = _record_batch(con, run_id, obj, batch_no, "update/upsert", batch, outcome, t0, request_ids)
                 res.sent += len(batch)
                 res.succeeded += ok
                 res.failed += bad

@@ -44,3 +44,5 @@ create table if not exists crm_sync.dead_letters (
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(DDL)
+    # added after the first release of the table: warehouses that synced before get the column too
+    con.execute("alter table crm_sync.batches add column if not exists request_ids varchar")

@@ -82,6 +82,7 @@ class HubSpotClient:
         self._sleep = sleep
         self._rng = random.Random(seed)
         self.stats = {"requests": 0, "retries": 0, "rate_limited": 0}
+        self.last_correlation_id: str | None = None  # HubSpot's id of the last answered request, for audits
 
     def close(self) -> None:
         self._http.close()
@@ -103,6 +104,7 @@ class HubSpotClient:
             except (httpx.TimeoutException, httpx.TransportError) as e:
                 err = RetriableError(f"{method} {path}: {type(e).__name__}")
             if err is None:
+                self.last_correlation_id = resp.headers.get("X-HubSpot-Correlation-Id")
                 self._respect_window(resp)
                 return resp.json() if resp.content else {}
             if isinstance(err, FatalError) or attempt >= self.policy.max_attempts:

@@ -175,3 +175,34 @@ def test_the_official_sdk_reads_back_the_written_properties(synced):
     assert contact.properties["revops_lead_score"] == score and contact.properties["revops_next_action"] == action
     names = {p.name for p in api.crm.properties.core_api.get_all("contacts").results}
     assert {"revops_lead_score", "revops_next_action", "revops_stage", "revops_person_id"} <= names
+
+
+def test_a_batch_the_crm_refuses_whole_is_split_until_the_bad_record_stands_alone(synced):
+    from reverse_etl.engine import Planned, _send, ensure_properties
+
+    con, client, srv = synced
+    ensure_properties(client, "contacts", ["revops_stage"])
+    ids = [r[0] for r in con.execute("select crm_contact_id from main.sync_hubspot__contacts "
+                                     "where crm_contact_id is not null order by 1 limit 3").fetchall()]
+    records = [Planned("contacts", f"k{i}", "update", f"h{i}", {"revops_stage": f"s{i}"}, crm_id)
+               for i, crm_id in enumerate([ids[0], ids[0], ids[1], ids[2]])]  # ids[0] twice: HubSpot answers 400
+    request_ids: list[str] = []
+    out = _send(client, "contacts", records, request_ids)
+    assert all(ok for ok, _, _ in out.values()) and len(request_ids) >= 3
+    got = _crm_contacts(client, [ids[1], ids[2]], ["revops_stage"])
+    assert got[ids[1]]["revops_stage"] == "s2" and got[ids[2]]["revops_stage"] == "s3"
+
+
+def test_the_circuit_breaker_stops_a_run_that_keeps_failing(synced):
+    from reverse_etl.engine import SyncConfig
+
+    con, client, srv = synced
+    # contacts the CRM does not know: every update fails
+    con.execute("update main.sync_hubspot__contacts set crm_contact_id = '9' || crm_contact_id || '9' "
+                "where crm_contact_id is not null")
+    res = run_sync(con, client, objects=("contacts",),
+                   config=SyncConfig(batch_size=10, breaker_min_records=20, breaker_error_rate=0.5))
+    # stopped at the first batch where failures pass half of what was sent (the email upserts still succeed)
+    planned = res.plan["create"] + res.plan["update"]
+    assert res.status == "stopped" and 20 <= res.sent < planned and res.failed > 0.5 * res.sent
+    assert res.dead_lettered == res.failed and "circuit breaker" in res.message
