@@ -41,12 +41,8 @@ sequence_states as (
     select * from {{ ref('stg_sales_engagement__sequence_states') }}
 ),
 
-calls as (
-    select * from {{ ref('stg_hubspot__calls') }}
-),
-
-meetings as (
-    select * from {{ ref('stg_hubspot__meetings') }}
+engagements as (
+    select * from {{ ref('int_engagements_resolved') }}
 ),
 
 accounts as (
@@ -99,23 +95,11 @@ mailings_by_person as (
 ),
 
 calls_by_person as (
-    select person_contacts.person_id, calls.*
-    from calls
-    inner join associations
-        on associations.from_object = 'calls' and associations.from_object_id = calls.call_id
-        and associations.to_object = 'contacts'
-    inner join person_contacts on person_contacts.contact_id = associations.to_object_id
-    where not calls.is_archived
+    select person_id, occurred_at as call_at, call_direction from engagements where engagement_type = 'call'
 ),
 
 meetings_by_person as (
-    select person_contacts.person_id, meetings.*
-    from meetings
-    inner join associations
-        on associations.from_object = 'meetings' and associations.from_object_id = meetings.meeting_id
-        and associations.to_object = 'contacts'
-    inner join person_contacts on person_contacts.contact_id = associations.to_object_id
-    where not meetings.is_archived
+    select person_id, created_at, occurred_at as meeting_at from engagements where engagement_type = 'meeting'
 ),
 
 touches as (

@@ -14,12 +14,8 @@ mailings as (
     select * from {{ ref('stg_sales_engagement__mailings') }}
 ),
 
-meetings as (
-    select * from {{ ref('stg_hubspot__meetings') }}
-),
-
-associations as (
-    select * from {{ ref('stg_hubspot__associations') }}
+engagements as (
+    select * from {{ ref('int_engagements_resolved') }}
 ),
 
 bridge as (
@@ -78,20 +74,16 @@ reply_signals as (
 
 meeting_signals as (
     select
-        'meeting:' || meetings.meeting_id as signal_id,
-        meetings.created_at as signal_at,
+        'meeting:' || engagement_id as signal_id,
+        created_at as signal_at,
         'meeting:booked' as source_event,
-        min(bridge.person_id) as person_id,
+        min(person_id) as person_id,
         cast(null as varchar) as account_id,
         'crm' as source,
-        'for ' || cast(cast(meetings.meeting_at as date) as varchar) as evidence_detail
-    from meetings
-    inner join associations
-        on associations.from_object = 'meetings' and associations.from_object_id = meetings.meeting_id
-        and associations.to_object = 'contacts'
-    inner join bridge on bridge.identifier_id = 'crm_contact_id:' || associations.to_object_id
-    where not meetings.is_archived
-    group by meetings.meeting_id, meetings.created_at, meetings.meeting_at
+        'for ' || cast(cast(occurred_at as date) as varchar) as evidence_detail
+    from engagements
+    where engagement_type = 'meeting'
+    group by engagement_id, created_at, occurred_at
 ),
 
 unioned as (

@@ -8,12 +8,8 @@ mailings as (
     select * from {{ ref('stg_sales_engagement__mailings') }}
 ),
 
-meetings as (
-    select * from {{ ref('stg_hubspot__meetings') }}
-),
-
-associations as (
-    select * from {{ ref('stg_hubspot__associations') }}
+engagements as (
+    select * from {{ ref('int_engagements_resolved') }}
 ),
 
 bridge as (
@@ -48,18 +44,10 @@ triggers as (
     inner join bridge on bridge.identifier_id = 'prospect_id:' || cast(mailings.prospect_id as varchar)
     where mailings.replied_at is not null
     union all
-    select distinct
-        'meeting:' || meetings.meeting_id,
-        'meeting',
-        meetings.meeting_at,
-        min(bridge.person_id) over (partition by meetings.meeting_id),
-        meetings.owner_id
-    from meetings
-    inner join associations
-        on associations.from_object = 'meetings' and associations.from_object_id = meetings.meeting_id
-        and associations.to_object = 'contacts'
-    inner join bridge on bridge.identifier_id = 'crm_contact_id:' || associations.to_object_id
-    where not meetings.is_archived and meetings.meeting_at is not null
+    select 'meeting:' || engagement_id, 'meeting', min(occurred_at), min(person_id), min(owner_id)
+    from engagements
+    where engagement_type = 'meeting' and occurred_at is not null
+    group by engagement_id
 ),
 
 next_touches as (

@@ -13,16 +13,8 @@ mailings as (
     select * from {{ ref('stg_sales_engagement__mailings') }}
 ),
 
-calls as (
-    select * from {{ ref('stg_hubspot__calls') }}
-),
-
-meetings as (
-    select * from {{ ref('stg_hubspot__meetings') }}
-),
-
-associations as (
-    select * from {{ ref('stg_hubspot__associations') }}
+resolved_engagements as (
+    select * from {{ ref('int_engagements_resolved') }}
 ),
 
 bridge as (
@@ -60,23 +52,14 @@ sales_emails as (
 ),
 
 engagements as (
-    -- a call or meeting logged on several contacts of one person touches that person once
-    select 'call' as kind, calls.call_id as engagement_id, calls.call_at as touched_at, calls.owner_id,
-           bridge.person_id
-    from calls
-    inner join associations
-        on associations.from_object = 'calls' and associations.from_object_id = calls.call_id
-        and associations.to_object = 'contacts'
-    inner join bridge on bridge.identifier_id = 'crm_contact_id:' || associations.to_object_id
-    where calls.call_direction = 'OUTBOUND' and not calls.is_archived and calls.call_at is not null
-    union
-    select 'meeting', meetings.meeting_id, meetings.created_at, meetings.owner_id, bridge.person_id
-    from meetings
-    inner join associations
-        on associations.from_object = 'meetings' and associations.from_object_id = meetings.meeting_id
-        and associations.to_object = 'contacts'
-    inner join bridge on bridge.identifier_id = 'crm_contact_id:' || associations.to_object_id
-    where not meetings.is_archived and meetings.created_at is not null
+    -- one row per engagement and person: a call logged on several contacts of one person touches them once
+    select engagement_type as kind, engagement_id, occurred_at as touched_at, owner_id, person_id
+    from resolved_engagements
+    where engagement_type = 'call' and call_direction = 'OUTBOUND' and occurred_at is not null
+    union all
+    select engagement_type, engagement_id, created_at, owner_id, person_id
+    from resolved_engagements
+    where engagement_type = 'meeting' and created_at is not null
 ),
 
 sales_engagements as (
