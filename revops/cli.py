@@ -374,12 +374,11 @@ def kpis(duckdb_path: Path = typer.Option(None, "--duckdb", help="Default $REVOP
 
     first, last = one("select min(day_utc), max(day_utc) from mart_revops_kpis")
     typer.echo(f"KPIs {first} .. {last} ({db})")
+    # the mart's own figures over all requests: its windows and thresholds are dbt vars, not repeated here
     n, missed, med, p90, fast, hour = one("""
-        select count(*), avg(case when is_missed then 1.0 else 0 end), quantile_cont(latency_seconds, 0.5) / 60,
-               quantile_cont(latency_seconds, 0.9) / 60,
-               avg(case when latency_seconds <= 300 then 1.0 else 0 end),
-               avg(case when latency_seconds <= 3600 then 1.0 else 0 end)
-        from fct_speed_to_lead""")
+        select requests, missed_share, median_latency_minutes, p90_latency_minutes, share_within_5_min,
+               share_within_1_hour
+        from mart_speed_to_lead_summary where period_grain = 'all' and dimension = 'all'""")
     if n:
         typer.echo(f"speed-to-lead: {n:,} counted requests, median {med:.1f} min, p90 {p90:.1f} min, "
                    f"{fast:.1%} within 5 min, {hour:.1%} within 1 h, {missed:.1%} missed")

@@ -1,5 +1,5 @@
-{#- Speed-to-lead by UTC day and by ISO week of the request (grain: period_grain, period_start, dimension,
-    dimension_value): for all requests and split by owner, request type and segment — median and p90 latency of
+{#- Speed-to-lead by UTC day, by ISO week of the request and over all requests (grain: period_grain,
+    period_start, dimension, dimension_value; period_start null for 'all'): for all requests and split by owner, request type and segment — median and p90 latency of
     the answered requests (minutes, and the median in business hours), the share answered within 5 minutes and
     within 1 hour, and the missed share, all of all counted requests. -#}
 with
@@ -12,6 +12,8 @@ periods as (
     select 'day' as period_grain, cast(requested_at as date) as period_start, speed.* from speed
     union all
     select 'week', request_week, speed.* from speed
+    union all
+    select 'all', cast(null as date), speed.* from speed
 ),
 
 grouped as (
