@@ -200,3 +200,21 @@ def test_kill_switch_days_recomputed_independently_equal_the_mart(two_day_build)
     assert joined.height == full.height == ours.height
     assert (joined["send_7d"] == joined["sends_7d"]).all() and (joined["paused"] == joined["is_paused"]).all()
     assert joined["paused"].sum() > 0
+
+
+def test_revops_kpis_prints_the_marts_headline_numbers(two_day_build):
+    from typer.testing import CliRunner
+
+    from revops import cli
+
+    con = duckdb.connect(str(two_day_build[0]), read_only=True)
+    n, missed = con.execute("select count(*), avg(case when is_missed then 1.0 else 0 end) "
+                            "from fct_speed_to_lead").fetchall()[0]
+    incidents = con.execute("select count(*) from fct_double_touches").fetchall()[0][0]
+    paused = con.execute("select count(*) from dim_sending_domain_status where status = 'paused'").fetchall()[0][0]
+    con.close()
+    res = CliRunner().invoke(cli.app, ["kpis", "--duckdb", str(two_day_build[0])])
+    assert res.exit_code == 0, res.output
+    assert f"{n:,} counted requests" in res.output and f"{missed:.1%} missed" in res.output
+    assert f"{incidents:>7,} incidents" in res.output
+    assert res.output.count(" paused ") == paused
