@@ -172,14 +172,21 @@ def build(
     if duckdb_path:
         os.environ["REVOPS_DUCKDB_PATH"] = str(duckdb_path)
     from dagster_project.definitions import defs
+    from dagster_project.defs.dashboard.assets import dashboard_snapshot
     from dagster_project.defs.dbt.assets import dbt_warehouse
 
-    selection = build_dbt_asset_selection([dbt_warehouse], dbt_select=select) if select else None
+    # the dashboard's snapshot is published after a successful build (a failed one keeps the last good snapshot)
+    selection = (build_dbt_asset_selection([dbt_warehouse], dbt_select=select) if select
+                 else dg.AssetSelection.assets(dbt_warehouse)) | dg.AssetSelection.assets(dashboard_snapshot)
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
-    result = dg.materialize([dbt_warehouse], selection=selection, resources=defs.resources, instance=instance,
-                            raise_on_error=False)
+    result = dg.materialize([dbt_warehouse, dashboard_snapshot], selection=selection, resources=defs.resources,
+                            instance=instance, raise_on_error=False)
     built = [e.asset_key.to_user_string() for e in result.get_asset_materialization_events()]
-    typer.echo(f"built {len(built)} dbt nodes into {settings.duckdb_path()}")
+    typer.echo(f"built {len([b for b in built if b != 'dashboard_snapshot'])} dbt nodes into "
+               f"{settings.duckdb_path()}")
+    for ev in result.get_asset_materialization_events():
+        if ev.asset_key.to_user_string() == "dashboard_snapshot":
+            typer.echo(f"dashboard snapshot: {ev.materialization.metadata['path'].value}")
     if not result.success:
         for ev in result.get_step_failure_events():
             typer.echo(f"FAILED {ev.step_key}: {ev.event_specific_data.error.message.strip()[:2000]}", err=True)
@@ -350,6 +357,10 @@ def sync(
                                else None)
     finally:
         con.close()
+    if not dry_run:
+        from revops import snapshot
+
+        typer.echo(f"dashboard snapshot: {snapshot.publish(db).path}")
     p = res.plan
     typer.echo(f"run {res.run_id}: {res.status}. plan: {p['create']:,} creates, {p['update']:,} updates, "
                f"{p['unchanged']:,} unchanged, {p['rejected']:,} rejected; sent {res.sent:,}, confirmed "
@@ -358,6 +369,18 @@ def sync(
         typer.echo(res.message)
     if res.status in ("aborted", "stopped"):
         raise typer.Exit(1)
+
+
+@app.command("snapshot")
+def publish_snapshot(
+    duckdb_path: Path = typer.Option(None, "--duckdb", help="Default $REVOPS_DUCKDB_PATH."),
+    out: Path = typer.Option(None, help="Default $REVOPS_SNAPSHOT_DIR, else snapshots/ beside the warehouse."),
+) -> None:
+    """Publish a read-only snapshot of the marts for the dashboard (build and sync do this themselves)."""
+    from revops import snapshot
+
+    snap = snapshot.publish(duckdb_path or settings.duckdb_path(), out)
+    typer.echo(f"published {snap.tables} tables to {snap.path}")
 
 
 @app.command("kpis")

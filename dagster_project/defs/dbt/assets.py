@@ -4,10 +4,13 @@
 from collections.abc import Mapping
 from typing import Any
 
+import duckdb
 from dagster import AssetExecutionContext
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
-from .resources import dbt_project
+from reverse_etl.state import ensure_schema as ensure_sync_schema
+
+from .resources import dbt_project, warehouse_path
 
 
 class FolderGroupTranslator(DagsterDbtTranslator):
@@ -22,4 +25,11 @@ class FolderGroupTranslator(DagsterDbtTranslator):
 
 @dbt_assets(manifest=dbt_project.manifest_path, dagster_dbt_translator=FolderGroupTranslator())
 def dbt_warehouse(context: AssetExecutionContext, dbt: DbtCliResource):
+    # The sync's audit tables exist before the first sync, so the view mart_sync_health is built on them (not on
+    # its empty stand-in) and shows every later sync without a rebuild.
+    con = duckdb.connect(warehouse_path())
+    try:
+        ensure_sync_schema(con)
+    finally:
+        con.close()
     yield from dbt.cli(["build"], context=context).stream()

@@ -1,14 +1,18 @@
-"""Hourly land -> build -> sync (at :30, after the :15 CRM extraction): everything upstream of the CRM sync."""
+"""Hourly land -> build -> sync -> dashboard snapshot (at :30, after the :15 CRM extraction)."""
 
 import dagster as dg
 
 from dagster_project.defs.landing.crm_assets import crm_extraction
 
+from dagster_project.defs.dashboard.assets import dashboard_snapshot
+
 from .assets import crm_sync
 
-# the CRM extraction is one multi-asset that cannot be split: take all of it with what the sync needs
+# the CRM extraction is one multi-asset that cannot be split: take all of it with what the sync needs; the snapshot
+# needs every mart and the sync, so the dashboard sees the KPI marts of the same run
 land_build_sync_job = dg.define_asset_job(
     "land_build_sync",
-    selection=dg.AssetSelection.assets(crm_sync).upstream() | dg.AssetSelection.assets(crm_extraction))
+    selection=dg.AssetSelection.assets(crm_sync, dashboard_snapshot).upstream()
+    | dg.AssetSelection.assets(crm_extraction))
 sync_schedule = dg.ScheduleDefinition(job=land_build_sync_job, cron_schedule="30 * * * *",
                                       default_status=dg.DefaultScheduleStatus.STOPPED)

@@ -20,6 +20,10 @@ precedence as (
     select * from {{ ref('enrichment_precedence') }}
 ),
 
+segment_bands as (
+    select * from {{ ref('segment_bands') }}
+),
+
 freemail_domains as (
     select * from {{ ref('freemail_domains') }}
 ),
@@ -113,7 +117,7 @@ headcounts as (
     group by account_domain
 ),
 
-final as (
+accounts as (
     select
         {{ stable_id('acc_', 'domains.account_domain') }} as account_id,
         domains.account_domain,
@@ -138,6 +142,16 @@ final as (
     left join headcounts on headcounts.account_domain = domains.account_domain
     where freemail_domains.domain is null and domains.account_domain is not null
     group by domains.account_domain, crm_companies.company_id, crm_companies.owner_id
+),
+
+final as (
+    select
+        accounts.*,
+        coalesce(segment_bands.segment, 'unknown') as segment
+    from accounts
+    left join segment_bands
+        on accounts.employee_count >= segment_bands.min_employees
+        and (segment_bands.max_employees is null or accounts.employee_count <= segment_bands.max_employees)
 )
 
 select * from final

@@ -1,7 +1,7 @@
 {#- Speed-to-lead per counted inbound request (DESIGN 6, grain: request_id): the first sales touch of the same
     person at or after the request and before request + speed_to_lead_window_days (ties by touch id), its latency,
     or missed; the owner (of the touch; for a missed request the owner of the person's earliest-created CRM contact
-    that has one, else the fallback queue), the request type and the account's segment (seeds/segment_bands).
+    that has one, else the fallback queue), the request type and the account's segment (dim_account, from seeds/segment_bands).
     business_latency_seconds counts only the business hours (Monday to Friday, local hours of seeds/territories)
     of the owner's territory, in its home office's time zone. -#}
 with
@@ -26,10 +26,6 @@ contacts as (
 
 accounts as (
     select * from {{ ref('dim_account') }}
-),
-
-segment_bands as (
-    select * from {{ ref('segment_bands') }}
 ),
 
 owners as (
@@ -91,14 +87,11 @@ measured as (
         {{ seconds_between('requests.requested_at', 'first_touches.touched_at') }} as latency_seconds,
         first_touches.touch_id is null as is_missed,
         coalesce(first_touches.owner_id, contact_owners.owner_id, '{{ var("fallback_owner_queue") }}') as owner_id,
-        coalesce(segment_bands.segment, 'unknown') as segment
+        coalesce(accounts.segment, 'unknown') as segment
     from requests
     left join first_touches on first_touches.request_id = requests.request_id
     left join contact_owners on contact_owners.person_id = requests.person_id
     left join accounts on accounts.account_id = requests.account_id
-    left join segment_bands
-        on accounts.employee_count >= segment_bands.min_employees
-        and (segment_bands.max_employees is null or accounts.employee_count <= segment_bands.max_employees)
 ),
 
 local_spans as (
