@@ -1,0 +1,1 @@
+"""The RevOps dashboard (Streamlit) over the read-only marts snapshot: `make dashboard`."""
