@@ -1,5 +1,6 @@
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -79,6 +80,15 @@ def two_day_build(world_s, tmp_path_factory):
     _land_files(db, earlier)
     _dbt_build(db)
     before = bridge_rows(db)
+    # the warehouse as it was before the last day: the dashboard's snapshot test runs the last day's pipeline on it
+    (tmp / "day_one").mkdir()
+    shutil.copy(db, tmp / "day_one" / "warehouse.duckdb")
     _land_files(db, landing)  # the files already landed are skipped: only the last day lands
     _dbt_build(db)
     return db, before, last_day
+
+
+@pytest.fixture(scope="session")
+def day_one_warehouse(two_day_build) -> Path:
+    """The S warehouse after the first of the two builds (every file but the last day's): read-only, copy it."""
+    return two_day_build[0].parent / "day_one" / "warehouse.duckdb"
