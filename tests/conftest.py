@@ -92,3 +92,13 @@ def two_day_build(world_s, tmp_path_factory):
 def day_one_warehouse(two_day_build) -> Path:
     """The S warehouse after the first of the two builds (every file but the last day's): read-only, copy it."""
     return two_day_build[0].parent / "day_one" / "warehouse.duckdb"
+
+
+@pytest.fixture(scope="session")
+def s_snapshot(two_day_build, tmp_path_factory) -> Path:
+    """The dashboard's snapshot of the S warehouse (both days): its directory."""
+    from revops import snapshot
+
+    out = tmp_path_factory.mktemp("snapshots")
+    snapshot.publish(two_day_build[0], out)
+    return out
