@@ -1,0 +1,126 @@
+"""The dashboard in Debian's Chromium against the S world: every page opens without an error and shows the marts'
+numbers; switching the attribution model and the owner filter change them to the right values; screenshots of
+every page go to test-artifacts/dashboard/. The expected numbers are read here from the marts with plain SQL."""
+
+import duckdb
+import pytest
+from playwright.sync_api import expect
+
+from dashboard import data, fmt
+from revops import snapshot
+from dashboard_browser import (PAGES, browser_page, dashboard, expect_metrics, metric, open_page, pick, screenshot,
+                           wait_until_rendered)
+
+
+@pytest.fixture(scope="module")
+def marts(s_snapshot):
+    con = duckdb.connect(str(snapshot.current_path(s_snapshot)), read_only=True)
+
+    def one(sql: str, params=None) -> dict:
+        cur = con.cursor().execute(sql, params or [])
+        cols = [d[0] for d in cur.description]
+        return dict(zip(cols, cur.fetchall()[0]))
+    yield one
+    con.close()
+
+
+def test_every_page_shows_the_marts_numbers(s_snapshot, marts, tmp_path):
+    kpi = marts("select * from mart_revops_kpis order by day_utc desc limit 1")
+    stl = marts("select * from mart_speed_to_lead_summary where period_grain = 'all' and dimension = 'all'")
+    dt = marts("select * from mart_double_touch_rates where period_start is null and pair_kind = 'all'")
+    ms = marts("select * from mart_double_touch_rates where period_start is null and pair_kind = 'marketing×sales'")
+    won = marts("select sum(deal_amount) as revenue, count(*) as deals from (select distinct deal_id, deal_amount "
+                "from fct_signal_attribution)")
+
+    def attributed(model: str) -> dict:
+        return marts("""select sum(attributed_revenue) filter (where signal_id is not null) as attributed,
+                            (select sum(r) from (select sum(attributed_revenue) as r from fct_signal_attribution
+                             where attribution_model = ? and signal_id is not null group by signal_type
+                             order by r desc limit 1)) as top
+                        from fct_signal_attribution where attribution_model = ?""", [model, model])
+    domains = marts("select count(*) filter (where status = 'paused') as paused, count(*) as n "
+                    "from dim_sending_domain_status")
+    stage = marts("select count(*) as persons, count(*) filter (where stage = 'suppressed') as suppressed "
+                  "from mart_stage_map")
+    shots = []
+    with dashboard(s_snapshot, tmp_path / "streamlit.log") as url, browser_page() as page:
+        open_page(page, url, "overview")
+        expect_metrics(page, {label: fmt.FORMATS[kind](kpi[col]) for col, label, kind, _ in data.DAILY_KPIS})
+        expect(page.get_by_text(f"Data through {kpi['day_utc']}")).to_be_visible()
+        shots.append(screenshot(page, "overview"))
+
+        open_page(page, url, "speed-to-lead")
+        expect_metrics(page, {"Counted requests": fmt.count(stl["requests"]),
+                              "Median latency": fmt.minutes(stl["median_latency_minutes"]),
+                              "p90 latency": fmt.minutes(stl["p90_latency_minutes"]),
+                              "Within 5 min": fmt.pct(stl["share_within_5_min"]),
+                              "Within 1 h": fmt.pct(stl["share_within_1_hour"]),
+                              "Missed": fmt.pct(stl["missed_share"])})
+        shots.append(screenshot(page, "speed-to-lead"))
+
+        open_page(page, url, "double-touch")
+        expect_metrics(page, {"Touches": fmt.count(dt["touches"]), "Double touches": fmt.count(dt["incidents"]),
+                              "Double touches per 10k touches": fmt.rate_per_10k(dt["incidents_per_10k_touches"]),
+                              "Touched persons with a double touch": fmt.pct(dt["share_of_touched_persons"]),
+                              "Marketing × sales per 10k": fmt.rate_per_10k(ms["incidents_per_10k_touches"])})
+        shots.append(screenshot(page, "double-touch"))
+
+        open_page(page, url, "signal-to-revenue")
+        first = attributed("first_touch")
+        expect_metrics(page, {"Won deals": fmt.count(won["deals"]), "Won revenue": fmt.money(won["revenue"]),
+                              "Attributed revenue": fmt.money(first["attributed"]),
+                              "Top signal type revenue": fmt.money(first["top"])})
+        shots.append(screenshot(page, "signal-to-revenue"))
+        # the model is a control on the page: time decay spreads the revenue over all signals of a deal
+        decay = attributed("time_decay")
+        assert fmt.money(decay["top"]) != fmt.money(first["top"])
+        page.get_by_test_id("stRadioGroup").get_by_text("Time decay", exact=True).click()
+        expect_metrics(page, {"Top signal type revenue": fmt.money(decay["top"]),
+                              "Attributed revenue": fmt.money(decay["attributed"]),
+                              "Won revenue": fmt.money(won["revenue"])})
+        assert "model=Time+decay" in page.url  # the view is a link
+        wait_until_rendered(page)
+        shots.append(screenshot(page, "signal-to-revenue-time-decay"))
+
+        open_page(page, url, "deliverability")
+        expect_metrics(page, {"Sending domains": fmt.count(domains["n"]), "Paused now": fmt.count(domains["paused"])})
+        shots.append(screenshot(page, "deliverability"))
+
+        open_page(page, url, "next-actions")
+        expect_metrics(page, {"Persons": fmt.count(stage["persons"]), "Suppressed": fmt.count(stage["suppressed"])})
+        shots.append(screenshot(page, "next-actions"))
+
+        open_page(page, url, "sync-health")
+        runs = marts("select count(*) as n from mart_sync_health")
+        expect_metrics(page, {"Sync runs": fmt.count(runs["n"])})
+        shots.append(screenshot(page, "sync-health"))
+    assert len(shots) == len(PAGES) + 1 and all(p.stat().st_size > 20_000 for p in shots)
+
+
+def test_owner_and_segment_filters_apply_across_pages(s_snapshot, marts, tmp_path):
+    """The owner with the most requests, picked in the sidebar on the speed-to-lead page: its row of the summary
+    mart; then the next-actions page (same session) counts only that owner's persons; a segment in the URL."""
+    owner = marts("""select dimension_value as owner_id, owner_name, s.* from mart_speed_to_lead_summary as s
+                     join dim_owner on owner_id = dimension_value
+                     where period_grain = 'all' and dimension = 'owner' order by requests desc, 1 limit 1""")
+    persons = marts("select count(*) as n from mart_stage_map where owner_id = ?", [owner["owner_id"]])
+    seg = marts("""select * from mart_speed_to_lead_summary where period_grain = 'all' and dimension = 'segment'
+                   and dimension_value = 'enterprise'""")
+    everyone = marts("select requests from mart_speed_to_lead_summary where period_grain = 'all' and dimension = 'all'")
+    with dashboard(s_snapshot, tmp_path / "streamlit.log") as url, browser_page() as page:
+        open_page(page, url, "speed-to-lead")
+        expect_metrics(page, {"Counted requests": fmt.count(everyone["requests"])})
+        pick(page, "Owner", owner["owner_name"])
+        expect_metrics(page, {"Counted requests": fmt.count(owner["requests"]),
+                              "Median latency": fmt.minutes(owner["median_latency_minutes"]),
+                              "Within 5 min": fmt.pct(owner["share_within_5_min"]),
+                              "Missed": fmt.pct(owner["missed_share"])})
+        wait_until_rendered(page)
+        screenshot(page, "speed-to-lead-one-owner")
+        page.get_by_role("link", name="Next actions").click()
+        expect_metrics(page, {"Persons": fmt.count(persons["n"])})
+
+        open_page(page, url, "speed-to-lead", "?segment=enterprise")
+        expect_metrics(page, {"Counted requests": fmt.count(seg["requests"]),
+                              "Median latency": fmt.minutes(seg["median_latency_minutes"])})
+        expect(metric(page, "Counted requests")).not_to_have_text(fmt.count(everyone["requests"]))
