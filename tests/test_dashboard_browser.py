@@ -124,3 +124,80 @@ def test_owner_and_segment_filters_apply_across_pages(s_snapshot, marts, tmp_pat
         expect_metrics(page, {"Counted requests": fmt.count(seg["requests"]),
                               "Median latency": fmt.minutes(seg["median_latency_minutes"])})
         expect(metric(page, "Counted requests")).not_to_have_text(fmt.count(everyone["requests"]))
+
+
+def test_a_pipeline_run_beside_an_open_dashboard(day_one_warehouse, world_s, tmp_path):
+    """The dashboard is open on the warehouse of the first day. The pipeline then lands the last day, builds
+    (`revops build`: dbt through Dagster, then the snapshot) and syncs into the CRM sandbox (`revops sync`) while
+    the page is reloaded over and over: the run succeeds (the dashboard holds no lock on the warehouse), the page
+    keeps working on the old snapshot meanwhile, and afterwards it shows the new numbers by itself, without a
+    reload (it watches the snapshot directory)."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    from sandbox.crm_server import CRMServer, ServerConfig
+
+    wh = tmp_path / "wh" / "warehouse.duckdb"
+    wh.parent.mkdir()
+    shutil.copy(day_one_warehouse, wh)
+    snaps = tmp_path / "snapshots"
+    first = snapshot.publish(wh, snaps)
+
+    def kpis_of(path):
+        con = duckdb.connect(str(path), read_only=True)
+        row = con.execute("select day_utc, inbound_requests, touches, signals from mart_revops_kpis "
+                          "order by day_utc desc limit 1").fetchall()[0]
+        runs = con.execute("select count(*), coalesce(sum(sent), 0) from mart_sync_health").fetchall()[0]
+        con.close()
+        return row, runs
+
+    old, old_runs = kpis_of(first.path)
+    assert old_runs == (0, 0)
+    srv = CRMServer(ServerConfig(db_path=tmp_path / "crm.sqlite", world_dir=world_s, token="snapshot-test")).start()
+    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+    env.update(REVOPS_DUCKDB_PATH=str(wh), REVOPS_SNAPSHOT_DIR=str(snaps), HUBSPOT_BASE_URL=srv.url,
+               HUBSPOT_TOKEN="snapshot-test")
+    revops = [sys.executable, "-m", "revops.cli"]
+    results = {}
+
+    def pipeline():
+        for step, args in [("land", ["land", "--landing-dir", str(world_s / "landing")]), ("build", ["build"]),
+                           ("sync", ["sync"])]:
+            res = subprocess.run(revops + args, env=env, capture_output=True, text=True, timeout=900)
+            results[step] = res
+            if res.returncode:
+                return
+    try:
+        with dashboard(snaps, tmp_path / "streamlit.log") as url, browser_page() as page:
+            open_page(page, url, "overview")
+            expect(page.get_by_text(first.name)).to_be_visible()
+            run = threading.Thread(target=pipeline)
+            run.start()
+            reloads = 0
+            while run.is_alive():
+                page.reload()
+                wait_until_rendered(page)  # no error, whatever the pipeline is doing
+                reloads += 1
+                time.sleep(1)
+            for step, res in results.items():
+                assert res.returncode == 0, f"{step}: {res.stdout[-3000:]}{res.stderr[-3000:]}"
+            assert set(results) == {"land", "build", "sync"} and reloads >= 5
+            newest = snapshot.current_path(snaps)
+            assert newest != first.path
+            new, new_runs = kpis_of(newest)
+            assert new != old and new_runs[0] == 1 and new_runs[1] > 0
+            # no reload: the open page notices the new snapshot within its 10 s watch
+            expect(page.get_by_text(newest.name)).to_be_visible(timeout=30_000)
+            wait_until_rendered(page)
+            expect_metrics(page, {"Inbound requests": fmt.count(new[1]), "Touches": fmt.count(new[2]),
+                                  "Signals": fmt.count(new[3])})
+            screenshot(page, "overview-after-pipeline-run")
+            open_page(page, url, "sync-health")
+            expect_metrics(page, {"Sync runs": "1", "Records sent": fmt.count(new_runs[1])})
+            screenshot(page, "sync-health-after-pipeline-run")
+    finally:
+        srv.stop()
