@@ -6,19 +6,21 @@ BIN := $(VENV)/bin
 SCALE ?= M
 SEED ?= 42
 PORT ?= 8765
+DASHBOARD_PORT ?= 8501
 
 # Telemetry off everywhere (DESIGN 10); one variable names the DuckDB file for dbt and Dagster.
 export DO_NOT_TRACK := 1
 export DAGSTER_DISABLE_TELEMETRY := 1
 export SODA_CORE_TELEMETRY_ENABLED := false
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export STREAMLIT_BROWSER_GATHER_USAGE_STATS := false
 export DAGSTER_HOME ?= $(CURDIR)/dagster_home
 export REVOPS_DUCKDB_PATH ?= $(CURDIR)/data/warehouse.duckdb
 export REVOPS_WORLD_DIR ?= $(CURDIR)/data/world
 # The sandbox CRM accepts this token; a real portal's private-app token comes from your environment.
 export HUBSPOT_TOKEN ?= sandbox-local-token
 
-.PHONY: demo test install manifest world serve bench bench-identity bench-sync bench-l dev docs clean
+.PHONY: demo test install manifest world serve dashboard browser bench bench-identity bench-sync bench-l dev docs clean
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -54,20 +56,31 @@ demo: world manifest
 	$(BIN)/revops eval scoring
 	$(BIN)/revops kpis
 	HUBSPOT_BASE_URL=$$(cat data/crm_server.url) $(BIN)/revops sync --duckdb $(REVOPS_DUCKDB_PATH)
+	@# the dashboard reads the snapshot the build and the sync published: it runs on beside the pipeline
+	@if [ -f data/dashboard.pid ]; then kill $$(cat data/dashboard.pid) 2>/dev/null || true; sleep 1; fi
+	@$(BIN)/streamlit run dashboard/app.py --server.port $(DASHBOARD_PORT) > data/dashboard.log 2>&1 & echo $$! > data/dashboard.pid
+	@for i in $$(seq 1 60); do curl -sf http://127.0.0.1:$(DASHBOARD_PORT)/_stcore/health > /dev/null && break; sleep 1; done
 	@echo
+	@echo "Dashboard:  http://127.0.0.1:$(DASHBOARD_PORT)  (pid $$(cat data/dashboard.pid); stop: kill \$$(cat data/dashboard.pid); or make dashboard)"
 	@echo "CRM server (HubSpot-compatible): $$(cat data/crm_server.url)  (pid $$(cat data/crm_server.pid); stop: kill \$$(cat data/crm_server.pid))"
 	@echo "World:      $(REVOPS_WORLD_DIR)  (truth in $(REVOPS_WORLD_DIR)/truth)"
 	@echo "Warehouse:  $(REVOPS_DUCKDB_PATH)  (raw.*, raw.quarantine, raw.landing_manifest; staging views;"
 	@echo "            dim_person, dim_account, bridge_person_identifier, fct_identity_edges; fct_signals,"
 	@echo "            fct_lead_scores, mart_stage_map (next action per person); KPI marts: mart_revops_kpis,"
 	@echo "            fct_speed_to_lead, fct_double_touches, dim_sending_domain_status, fct_signal_attribution ...)"
-	@echo "dbt docs:   make docs   (http://127.0.0.1:8080)"
-	@echo "Dagster UI: make dev"
+	@echo "Analyses:   analyses/README.md (ready SQL: signals before won deals, owners missing the SLA, collisions, suppressions)"
+	@echo "dbt docs:   make docs   (http://127.0.0.1:8080; static file dbt_project/target/static_index.html)"
+	@echo "Dagster UI: make dev    (dagster dev on dagster_project/definitions.py: assets, checks, schedules, sensors)"
 
 serve: install
 	$(BIN)/revops sandbox serve --world $(REVOPS_WORLD_DIR) --port $(PORT)
 
-test: install manifest
+# Debian's Chromium for the dashboard's browser tests (Playwright drives /usr/bin/chromium; never `playwright install`)
+browser:
+	@[ -x /usr/bin/chromium ] || (apt-get install -y -q chromium > /dev/null 2>&1 || (apt-get update -q > /dev/null && \
+	    apt-get install -y -q chromium > /dev/null)) || (echo "could not install chromium (apt-get install chromium)"; exit 1)
+
+test: install manifest browser
 	$(BIN)/pytest -q
 
 # Long benchmarks: not part of `make test`
@@ -89,9 +102,14 @@ bench-sync: install
 bench-l: install
 	$(BIN)/python -m sandbox.world.bench --scales L
 
-# dbt docs of the demo warehouse (models, columns, grains, lineage) at http://127.0.0.1:8080
+# The RevOps dashboard on the newest marts snapshot (published by every build and sync) at http://127.0.0.1:8501
+dashboard: install
+	$(BIN)/streamlit run dashboard/app.py --server.port $(DASHBOARD_PORT)
+
+# dbt docs of the demo warehouse (models, columns, grains, lineage) at http://127.0.0.1:8080, and as one static
+# file, dbt_project/target/static_index.html, that opens without a server
 docs: install
-	cd dbt_project && ../$(BIN)/dbt docs generate --profiles-dir . && ../$(BIN)/dbt docs serve --profiles-dir . --port 8080 --no-browser
+	cd dbt_project && ../$(BIN)/dbt docs generate --static --profiles-dir . && ../$(BIN)/dbt docs serve --profiles-dir . --port 8080 --no-browser
 
 dev: install manifest
 	$(BIN)/dagster dev -m dagster_project.definitions

@@ -19,7 +19,7 @@
       (a meeting not held yet) are not judged and only pending ones are shown.
     - Worst first = most misses of either kind (missed requests + missed follow-ups), then the highest
       missed share. Small owners can look extreme on shares: read the counts.
-    - Names: no mart carries owner names, so owners are CRM owner ids (look them up in the CRM).
+    - Names come from dim_owner (the CRM's owners, and the fallback queue).
 -#}
 
 {#- Parameters: tweak here, or override on the command line with --vars '{lookback_days: 30}' -#}
@@ -37,6 +37,10 @@ speed_to_lead as (
 
 follow_ups as (
     select * from {{ ref('fct_follow_ups') }}
+),
+
+owners as (
+    select * from {{ ref('dim_owner') }}
 ),
 
 latest as (
@@ -79,6 +83,7 @@ follow_ups_per_owner as (
 final as (
     select
         coalesce(requests_per_owner.owner_id, follow_ups_per_owner.owner_id) as owner_id,
+        coalesce(owners.owner_name, requests_per_owner.owner_id, follow_ups_per_owner.owner_id) as owner_name,
         coalesce(requests_per_owner.owner_id, follow_ups_per_owner.owner_id) like 'queue:%' as is_queue,
         coalesce(requests_per_owner.requests, 0) as requests,
         coalesce(requests_per_owner.missed_requests, 0) as missed_requests,
@@ -96,6 +101,7 @@ final as (
             as total_missed
     from requests_per_owner
     full outer join follow_ups_per_owner on follow_ups_per_owner.owner_id = requests_per_owner.owner_id
+    left join owners on owners.owner_id = coalesce(requests_per_owner.owner_id, follow_ups_per_owner.owner_id)
 )
 
 select * from final

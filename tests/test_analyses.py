@@ -170,8 +170,10 @@ def _check_owners(con, rows: list[dict], since=None) -> None:
         else:
             assert row["median_latency_minutes"] is None
         assert row["is_queue"] == owner.startswith("queue:")
+    names = dict(con.execute("select owner_id, owner_name from dim_owner").fetchall())
     for row in rows:
         assert row["total_missed"] == row["missed_requests"] + row["missed_follow_ups"]
+        assert row["owner_name"] == names[row["owner_id"]]  # every owner of the marts has a name
     # worst first
     assert [r["total_missed"] for r in rows] == sorted((r["total_missed"] for r in rows), reverse=True)
 

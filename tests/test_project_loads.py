@@ -108,8 +108,10 @@ def test_telemetry_is_off_everywhere():
     assert yaml.safe_load((REPO / "dbt_project" / "dbt_project.yml").read_text())["flags"]["send_anonymous_usage_stats"] is False
     assert yaml.safe_load((REPO / "dagster_home" / "dagster.yaml").read_text())["telemetry"]["enabled"] is False
     make = (REPO / "Makefile").read_text()
-    for var in ("DO_NOT_TRACK := 1", "DAGSTER_DISABLE_TELEMETRY := 1", "SODA_CORE_TELEMETRY_ENABLED := false"):
+    for var in ("DO_NOT_TRACK := 1", "DAGSTER_DISABLE_TELEMETRY := 1", "SODA_CORE_TELEMETRY_ENABLED := false",
+                "STREAMLIT_BROWSER_GATHER_USAGE_STATS := false"):
         assert var in make
+    assert "gatherUsageStats = false" in (REPO / ".streamlit" / "config.toml").read_text()
     assert os.environ["DO_NOT_TRACK"] == "1" and os.environ["DAGSTER_DISABLE_TELEMETRY"] == "1"
 
 
@@ -117,3 +119,14 @@ def test_one_variable_names_the_duckdb_file():
     profiles = (REPO / "dbt_project" / "profiles.yml").read_text()
     assert "env_var('REVOPS_DUCKDB_PATH'" in profiles
     assert "threads: 1" in profiles
+
+
+def test_every_mart_and_sync_model_says_its_grain_and_enforces_its_contract(manifest):
+    """Analysts start from the dbt docs: every mart's description names its grain (DESIGN 2, issue 8)."""
+    import json
+
+    nodes = json.loads(manifest.read_text())["nodes"].values()
+    models = [n for n in nodes if n["resource_type"] == "model" and n["fqn"][1] in ("marts", "sync")]
+    assert len(models) >= 30
+    assert [n["name"] for n in models if "grain" not in n["description"]] == []
+    assert [n["name"] for n in models if not n["config"]["contract"]["enforced"]] == []
