@@ -11,10 +11,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import pandas as pd
+import yaml
 
 Query = Callable[[str, list], pd.DataFrame]
+
+# The KPI thresholds are dbt vars: read from the one place the marts take them from, never repeated here.
+DBT_VARS = yaml.safe_load((Path(__file__).resolve().parents[1] / "dbt_project" / "dbt_project.yml").read_text())["vars"]
+FAST_SECONDS = int(DBT_VARS["speed_to_lead_fast_seconds"])  # 300
+HOUR_SECONDS = int(DBT_VARS["speed_to_lead_hour_seconds"])  # 3600
+MAX_BOUNCE_RATE = float(DBT_VARS["kill_switch_max_bounce_rate"])  # 0.02
+MAX_COMPLAINT_RATE = float(DBT_VARS["kill_switch_max_complaint_rate"])  # 0.0008
 
 ATTRIBUTION_MODELS = ["first_touch", "last_touch", "linear", "time_decay", "position_based"]
 MODEL_LABELS = {"first_touch": "First touch", "last_touch": "Last touch", "linear": "Linear",
@@ -23,8 +32,8 @@ MODEL_LABELS = {"first_touch": "First touch", "last_touch": "Last touch", "linea
 # The playbooks' targets (../shared/playbooks; DESIGN 1): what RevOps holds these numbers against.
 TARGETS = {
     "median_speed_to_lead_minutes": ("≤ 5 min", 5.0),
-    "bounce_rate": ("< 2%", 0.02),
-    "complaint_rate": ("< 0.08% (kill switch; mailbox providers: 0.1%)", 0.0008),
+    "bounce_rate": (f"< {MAX_BOUNCE_RATE:.0%}", MAX_BOUNCE_RATE),
+    "complaint_rate": (f"< {MAX_COMPLAINT_RATE:.2%} (kill switch; mailbox providers: 0.1%)", MAX_COMPLAINT_RATE),
     "sync_success_rate": ("≥ 99.5%", 0.995),
 }
 COMPLAINT_PROVIDER_LIMIT = 0.001  # Google and Yahoo's bulk-sender limit, the playbooks' second complaint line
@@ -122,14 +131,14 @@ def _stl_where(f: Filters) -> tuple[str, list]:
     return " and ".join(sql), params
 
 
-_STL_MEASURES = """
+_STL_MEASURES = f"""
     count(*) as requests,
     count(*) filter (where is_missed) as missed_requests,
     quantile_cont(latency_seconds, 0.5) / 60.0 as median_latency_minutes,
     quantile_cont(latency_seconds, 0.9) / 60.0 as p90_latency_minutes,
     quantile_cont(business_latency_seconds, 0.5) / 60.0 as median_business_latency_minutes,
-    avg(case when latency_seconds <= 300 then 1.0 else 0.0 end) as share_within_5_min,
-    avg(case when latency_seconds <= 3600 then 1.0 else 0.0 end) as share_within_1_hour,
+    avg(case when latency_seconds <= {FAST_SECONDS} then 1.0 else 0.0 end) as share_within_5_min,
+    avg(case when latency_seconds <= {HOUR_SECONDS} then 1.0 else 0.0 end) as share_within_1_hour,
     avg(case when is_missed then 1.0 else 0.0 end) as missed_share"""
 
 
@@ -174,7 +183,7 @@ def late_requests(query: Query, f: Filters, day: date) -> pd.DataFrame:
                      from fct_speed_to_lead as s
                      left join dim_person using (person_id)
                      left join dim_owner on dim_owner.owner_id = s.owner_id
-                     where {where} and (s.is_missed or s.latency_seconds > 300)
+                     where {where} and (s.is_missed or s.latency_seconds > {FAST_SECONDS})
                      order by s.is_missed desc, requested_at""", params)
 
 

@@ -44,9 +44,10 @@ def render() -> None:
 
     daily = data.deliverability_daily(ui.query, f)
     st.altair_chart(_rate_chart(daily, "bounce_rate_7d", "Trailing 7-day bounce rate (✚ paused days)",
-                                [(0.02, "kill switch 2%")]), width="stretch")
+                                [(data.MAX_BOUNCE_RATE, f"kill switch {data.MAX_BOUNCE_RATE:.0%}")]), width="stretch")
     st.altair_chart(_rate_chart(daily, "complaint_rate_7d", "Trailing 7-day complaint rate (✚ paused days)",
-                                [(0.0008, "kill switch 0.08%"), (data.COMPLAINT_PROVIDER_LIMIT, "providers 0.1%")]),
+                                [(data.MAX_COMPLAINT_RATE, f"kill switch {data.MAX_COMPLAINT_RATE:.2%}"),
+                                 (data.COMPLAINT_PROVIDER_LIMIT, "providers 0.1%")]),
                     width="stretch")
     st.subheader("Daily")
     st.dataframe(ui.pct_columns(daily, ["bounce_rate_7d", "complaint_rate_7d", "unsubscribe_rate_7d"]),

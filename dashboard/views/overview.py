@@ -8,8 +8,9 @@ from dashboard import data, fmt, ui
 
 TARGET_LINES = {  # KPI column -> [(value, label)] drawn into its trend
     "median_speed_to_lead_minutes": [(5.0, "target 5 min")],
-    "bounce_rate": [(0.02, "kill switch 2%")],
-    "complaint_rate": [(0.0008, "kill switch 0.08%"), (data.COMPLAINT_PROVIDER_LIMIT, "providers 0.1%")],
+    "bounce_rate": [(data.MAX_BOUNCE_RATE, f"kill switch {data.MAX_BOUNCE_RATE:.0%}")],
+    "complaint_rate": [(data.MAX_COMPLAINT_RATE, f"kill switch {data.MAX_COMPLAINT_RATE:.2%}"),
+                       (data.COMPLAINT_PROVIDER_LIMIT, "providers 0.1%")],
 }
 AXIS = {"count": ",d", "pct": ".2%", "minutes": ".1f", "money": "$,.0f", "per_10k": ".1f"}
 
