@@ -20,7 +20,7 @@ export REVOPS_WORLD_DIR ?= $(CURDIR)/data/world
 # The sandbox CRM accepts this token; a real portal's private-app token comes from your environment.
 export HUBSPOT_TOKEN ?= sandbox-local-token
 
-.PHONY: demo test install manifest world serve dashboard browser bench bench-identity bench-sync bench-l dev docs clean
+.PHONY: demo test install manifest world serve dashboard screenshots browser bench bench-identity bench-sync bench-l dev docs clean
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -105,6 +105,10 @@ bench-l: install
 # The RevOps dashboard on the newest marts snapshot (published by every build and sync) at http://127.0.0.1:8501
 dashboard: install
 	$(BIN)/streamlit run dashboard/app.py --server.port $(DASHBOARD_PORT)
+
+# every page of the running dashboard (make demo / make dashboard) as a PNG in docs/dashboard/
+screenshots: install browser
+	$(BIN)/python -m dashboard.browser --url http://127.0.0.1:$(DASHBOARD_PORT) --out docs/dashboard
 
 # dbt docs of the demo warehouse (models, columns, grains, lineage) at http://127.0.0.1:8080, and as one static
 # file, dbt_project/target/static_index.html, that opens without a server

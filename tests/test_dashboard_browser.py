@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from dashboard import data, fmt
 from revops import snapshot
-from dashboard_browser import (PAGES, browser_page, dashboard, expect_metrics, metric, open_page, pick, screenshot,
+from dashboard.browser import (PAGES, browser_page, dashboard, expect_metrics, metric, open_page, pick, screenshot,
                            wait_until_rendered)
 
 

@@ -37,7 +37,8 @@ def render() -> None:
     for col, r in zip(st.columns(max(len(status), 1)), status.itertuples()):
         with col:
             st.metric(r.sending_domain, "Paused" if r.status == "paused" else "Active",
-                      delta=f"since {fmt.day(r.status_since)}", delta_color="off", border=True,
+                      delta=f"since {fmt.day(r.status_since)}", delta_color="off", delta_arrow="off",
+                      border=True,
                       help=r.pause_reason if r.status == "paused" else None)
             st.caption(f"7 days: {fmt.count(r.sends_7d)} sends · bounces {fmt.pct(r.bounce_rate_7d)} · complaints "
                        f"{fmt.pct(r.complaint_rate_7d, 3)}")

@@ -12,6 +12,10 @@ TARGET_LINES = {  # KPI column -> [(value, label)] drawn into its trend
     "complaint_rate": [(data.MAX_COMPLAINT_RATE, f"kill switch {data.MAX_COMPLAINT_RATE:.2%}"),
                        (data.COMPLAINT_PROVIDER_LIMIT, "providers 0.1%")],
 }
+NOTES = {
+    "missed_share": "No sales touch within 7 days of the request. The last week's requests count as missed until a "
+                    "touch lands: read the last days' share as 'not answered yet'.",
+}
 AXIS = {"count": ",d", "pct": ".2%", "minutes": ".1f", "money": "$,.0f", "per_10k": ".1f"}
 
 
@@ -37,7 +41,7 @@ def render() -> None:
                 target = data.TARGETS.get(col)
                 ui.metric(label, today[col], kind, better_up=up,
                           delta=fmt.delta(today[col], yesterday[col], kind) if yesterday is not None else None,
-                          help=f"Target {target[0]}" if target else None)
+                          help=f"Target {target[0]}" if target else NOTES.get(col))
     with st.columns(4)[0]:
         last = runs.iloc[0] if len(runs) else None
         prev = runs.iloc[1] if len(runs) > 1 else None

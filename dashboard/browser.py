@@ -1,9 +1,13 @@
-"""The dashboard in a real browser for the tests: a Streamlit server on 127.0.0.1 over a snapshot directory, and
-Debian's Chromium driven by Playwright (`executable_path=/usr/bin/chromium`; `make test` installs it, the tests
-never download a browser)."""
+"""The dashboard in a real browser, for its tests and its screenshots: a Streamlit server on 127.0.0.1 over a
+snapshot directory, and Debian's Chromium driven by Playwright (`executable_path=/usr/bin/chromium`; `make test`
+installs it; nothing here downloads a browser).
+
+`python -m dashboard.browser --url http://127.0.0.1:8501 --out docs/dashboard` (`make screenshots`) saves every
+page of a running dashboard as a PNG."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import socket
@@ -103,9 +107,9 @@ def expect_metrics(page: Page, expected: dict[str, str]) -> None:
         expect(metric(page, label), f"metric {label!r}").to_have_text(text)
 
 
-def screenshot(page: Page, name: str) -> Path:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
+def screenshot(page: Page, name: str, out: Path = ARTIFACTS) -> Path:
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
 
@@ -114,3 +118,18 @@ def pick(page: Page, label: str, option: str) -> None:
     """Choose `option` in the Streamlit selectbox labelled `label`."""
     page.locator('[data-testid="stSelectbox"]').filter(has_text=label).locator("input").click()
     page.get_by_role("option", name=option, exact=True).click()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description="Screenshots of every page of a running dashboard.")
+    ap.add_argument("--url", default="http://127.0.0.1:8501")
+    ap.add_argument("--out", type=Path, default=REPO / "docs" / "dashboard")
+    args = ap.parse_args()
+    with browser_page() as page:
+        for name in PAGES:
+            open_page(page, args.url, name)
+            print(screenshot(page, name, args.out))
+
+
+if __name__ == "__main__":
+    main()
