@@ -415,8 +415,9 @@ def kpis(duckdb_path: Path = typer.Option(None, "--duckdb", help="Default $REVOP
             order by status desc, sending_domain""").fetchall():
         typer.echo(f"sending domain {domain:<26} {status:<6} since {since}  bounce rate 7d "
                    f"{(rate or 0):.2%}")
+    # a deal has one row per signal: its amount counts once, from the distinct deals
     won, unattributed = one("""
-        select sum(deal_amount) filter (where attribution_model = 'linear'),
+        select (select sum(deal_amount) from (select distinct deal_id, deal_amount from fct_signal_attribution)),
                sum(attributed_revenue) filter (where attribution_model = 'linear' and signal_id is null)
         from fct_signal_attribution""")
     typer.echo(f"won revenue {won or 0:,.0f}, of which unattributed {unattributed or 0:,.0f}; by signal type "

@@ -212,9 +212,12 @@ def test_revops_kpis_prints_the_marts_headline_numbers(two_day_build):
                             "from fct_speed_to_lead").fetchall()[0]
     incidents = con.execute("select count(*) from fct_double_touches").fetchall()[0][0]
     paused = con.execute("select count(*) from dim_sending_domain_status where status = 'paused'").fetchall()[0][0]
+    won = con.execute("select sum(amount) from (select deal_id, any_value(deal_amount) as amount "
+                      "from fct_signal_attribution group by deal_id)").fetchall()[0][0]
     con.close()
     res = CliRunner().invoke(cli.app, ["kpis", "--duckdb", str(two_day_build[0])])
     assert res.exit_code == 0, res.output
     assert f"{n:,} counted requests" in res.output and f"{missed:.1%} missed" in res.output
     assert f"{incidents:>7,} incidents" in res.output
     assert res.output.count(" paused ") == paused
+    assert f"won revenue {won:,.0f}," in res.output  # each deal's amount once, not once per signal
