@@ -172,12 +172,15 @@ def build(
     if duckdb_path:
         os.environ["REVOPS_DUCKDB_PATH"] = str(duckdb_path)
     from dagster_project.definitions import defs
-    from dagster_project.defs.dashboard.assets import dashboard_snapshot
+    from dagster_project.defs.dashboard.assets import MART_KEYS, dashboard_snapshot
     from dagster_project.defs.dbt.assets import dbt_warehouse
 
-    # the dashboard's snapshot is published after a successful build (a failed one keeps the last good snapshot)
     selection = (build_dbt_asset_selection([dbt_warehouse], dbt_select=select) if select
-                 else dg.AssetSelection.assets(dbt_warehouse)) | dg.AssetSelection.assets(dashboard_snapshot)
+                 else dg.AssetSelection.assets(dbt_warehouse))
+    # a build that touches marts publishes the dashboard's snapshot after them (a failed build publishes nothing:
+    # the dashboard keeps the last good one)
+    if selection.resolve([dbt_warehouse]) & set(MART_KEYS):
+        selection = selection | dg.AssetSelection.assets(dashboard_snapshot)
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     result = dg.materialize([dbt_warehouse, dashboard_snapshot], selection=selection, resources=defs.resources,
                             instance=instance, raise_on_error=False)

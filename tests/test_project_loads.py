@@ -127,6 +127,6 @@ def test_every_mart_and_sync_model_says_its_grain_and_enforces_its_contract(mani
 
     nodes = json.loads(manifest.read_text())["nodes"].values()
     models = [n for n in nodes if n["resource_type"] == "model" and n["fqn"][1] in ("marts", "sync")]
-    assert len(models) >= 30
+    assert len(models) >= 25
     assert [n["name"] for n in models if "grain" not in n["description"]] == []
     assert [n["name"] for n in models if not n["config"]["contract"]["enforced"]] == []

@@ -21,22 +21,24 @@ def render() -> None:
         ("Attributed revenue", h["attributed_revenue"], "money", f"{data.MODEL_LABELS[model]} model"),
         ("Unattributed revenue", h["unattributed_revenue"], "money",
          f"{fmt.count(h['unattributed_deals'])} won deals without a signal in the window: reported, never dropped"),
-        ("Top signal type", h["top_signal_type"] or fmt.NONE, "text"),
-        ("Top signal type revenue", h["top_signal_revenue"], "money"),
+        ("Top signal type revenue", h["top_signal_revenue"], "money", h["top_signal_type"]),
     ])
+    st.caption(f"Top signal type under {data.MODEL_LABELS[model]}: **{h['top_signal_type'] or fmt.NONE}**.")
 
     by_type = data.attribution_by_signal_type(ui.query, f)
-    long = by_type.melt(id_vars="signal_type", var_name="model", value_name="revenue").fillna({"revenue": 0})
+    # the unattributed revenue is a metric above: as a bar it would dwarf every signal type
+    signals_only = by_type[~by_type["signal_type"].isin(["unattributed", "(unattributed)"])]
+    long = signals_only.melt(id_vars="signal_type", var_name="model", value_name="revenue").fillna({"revenue": 0})
     long["model"] = long["model"].map(data.MODEL_LABELS)
     st.altair_chart(alt.Chart(long).mark_bar().encode(
-        y=alt.Y("signal_type:N", title=None, sort=by_type["signal_type"].tolist()),
+        y=alt.Y("signal_type:N", title=None, sort=signals_only["signal_type"].tolist()),
         x=alt.X("revenue:Q", title="attributed revenue", axis=alt.Axis(format="$,.0f")),
         yOffset=alt.YOffset("model:N", sort=[data.MODEL_LABELS[m] for m in data.ATTRIBUTION_MODELS]),
         color=alt.Color("model:N", sort=[data.MODEL_LABELS[m] for m in data.ATTRIBUTION_MODELS], title="model"),
         opacity=alt.condition(alt.datum.model == data.MODEL_LABELS[model], alt.value(1.0), alt.value(0.35)),
         tooltip=["signal_type", "model", alt.Tooltip("revenue:Q", format="$,.0f")],
     ).properties(title="Attributed revenue by signal type — the five models side by side (selected model solid)",
-                 height=max(300, 18 * 5 * len(by_type))), width="stretch")
+                 height=max(300, 18 * 5 * len(signals_only))), width="stretch")
     st.dataframe(by_type, hide_index=True, width="stretch", column_config={
         m: st.column_config.NumberColumn(data.MODEL_LABELS[m], format="dollar") for m in data.ATTRIBUTION_MODELS})
 
