@@ -30,10 +30,11 @@ POINTER = "CURRENT"
 KEEP = 3  # snapshots kept: the newest plus two a slow reader may still be looking at
 
 
-def snapshot_dir() -> Path:
-    """REVOPS_SNAPSHOT_DIR, else `snapshots/` beside the warehouse file."""
+def snapshot_dir(warehouse: Path | None = None) -> Path:
+    """REVOPS_SNAPSHOT_DIR, else `snapshots/` beside the warehouse file (the one given, else $REVOPS_DUCKDB_PATH):
+    a build of another warehouse never publishes into the snapshots of the demo's."""
     env = os.environ.get("REVOPS_SNAPSHOT_DIR")
-    return Path(env) if env else settings.duckdb_path().parent / "snapshots"
+    return Path(env) if env else Path(warehouse or settings.duckdb_path()).parent / "snapshots"
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ def publish(warehouse: Path | None = None, out_dir: Path | None = None, keep: in
     """Copy the marts of `warehouse` into a new snapshot and make it the current one. The warehouse is attached
     read-only: call this when no connection of this process writes it (after the build or the sync)."""
     warehouse = Path(warehouse or settings.duckdb_path())
-    out_dir = Path(out_dir or snapshot_dir())
+    out_dir = Path(out_dir or snapshot_dir(warehouse))
     out_dir.mkdir(parents=True, exist_ok=True)
     now = datetime.now(UTC)
     final = out_dir / f"marts-{now:%Y%m%dT%H%M%S%fZ}-{os.getpid()}.duckdb"

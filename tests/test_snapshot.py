@@ -115,3 +115,17 @@ def test_an_open_reader_neither_blocks_the_pipeline_nor_breaks(tmp_path):
     snap, con = snapshot.open_current(out)
     assert con.execute("select inbound_requests from mart_revops_kpis").fetchall() == [(8,)]
     con.close()
+
+
+def test_snapshots_go_beside_the_warehouse_published(tmp_path, monkeypatch):
+    """`revops sync --duckdb other.duckdb` with the demo's REVOPS_DUCKDB_PATH in the environment must not publish
+    into the demo dashboard's snapshots."""
+    monkeypatch.delenv("REVOPS_SNAPSHOT_DIR", raising=False)
+    monkeypatch.setenv("REVOPS_DUCKDB_PATH", str(tmp_path / "demo" / "warehouse.duckdb"))
+    other = tmp_path / "other" / "warehouse.duckdb"
+    other.parent.mkdir()
+    _warehouse(other)
+    assert snapshot.publish(other).path.parent == tmp_path / "other" / "snapshots"
+    assert not (tmp_path / "demo").exists()
+    monkeypatch.setenv("REVOPS_SNAPSHOT_DIR", str(tmp_path / "chosen"))
+    assert snapshot.publish(other).path.parent == tmp_path / "chosen"
