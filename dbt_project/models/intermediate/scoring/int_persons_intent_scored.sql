@@ -53,7 +53,7 @@ by_type as (
         person_id,
         signal_type,
         min(label) as label,
-        sum(points) as points,
+        {{ exact_sum('points') }} as points,
         count(*) as signal_count,
         sum(case when age_days <= 7 then 1 else 0 end) as count_7d,
         min(age_days) as latest_age_days,
@@ -79,8 +79,8 @@ reasons as (
 final as (
     select
         person_id,
-        least({{ var('intent_cap') }}, sum(points)) as intent_score,
-        sum(points) as intent_points_uncapped,
+        least({{ var('intent_cap') }}, {{ exact_sum('points') }}) as intent_score,
+        {{ exact_sum('points') }} as intent_points_uncapped,
         cast(sum(signal_count) as bigint) as signal_count,
         min(latest_age_days) as days_since_last_signal,
         max(case when reason_rank = 1 then reason end) as reason_1,

@@ -90,7 +90,7 @@ winners as (
         observations.observed_at,
         row_number() over (
             partition by observations.account_domain, observations.field
-            order by precedence.precedence, observations.observed_at desc
+            order by precedence.precedence, observations.observed_at desc, observations.field_value
         ) as winner_rank
     from observations
     inner join precedence

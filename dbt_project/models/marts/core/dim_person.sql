@@ -54,7 +54,9 @@ best_profiles as (
         first_name,
         last_name,
         job_title,
-        row_number() over (partition by person_id order by source_rank, seen_at desc) as profile_rank
+        -- ties (one source, one time) break on the values, so a rebuild picks the same profile
+        row_number() over (partition by person_id
+                           order by source_rank, seen_at desc, job_title, last_name, first_name) as profile_rank
     from profiles
 ),
 

@@ -60,9 +60,8 @@ signal_points as (
         signals.signal_type,
         min(signal_weights.label) as label,
         count(*) as signal_count,
-        sum(signal_weights.weight
-            * power(0.5, {{ seconds_between('signals.signal_at', 'as_of.as_of') }}
-                         / 86400.0 / signal_weights.half_life_days)) as points
+        {{ exact_sum("signal_weights.weight * power(0.5, " ~ seconds_between('signals.signal_at', 'as_of.as_of')
+                     ~ " / 86400.0 / signal_weights.half_life_days)") }} as points
     from signals
     inner join signal_weights on signal_weights.signal_type = signals.signal_type
     cross join as_of
@@ -73,7 +72,7 @@ signal_points as (
 account_intent as (
     select
         account_id,
-        least({{ var('intent_cap') }}, sum(points)) as intent_points,
+        least({{ var('intent_cap') }}, {{ exact_sum('points') }}) as intent_points,
         cast(sum(signal_count) as bigint) as signal_count,
         max(case when type_rank = 1 then label || ' ×' || cast(signal_count as varchar) end) as reason_1,
         max(case when type_rank = 2 then label || ' ×' || cast(signal_count as varchar) end) as reason_2,
