@@ -58,8 +58,15 @@ def sidebar(snap: snapshot.Snapshot) -> data.Filters:
     st.session_state["bounds"] = b
     with st.sidebar:
         st.header("Filters")
-        picked = st.date_input("Date range (UTC days)", value=(b.first_day, b.last_day), min_value=b.first_day,
-                               max_value=b.last_day, key="dates")
+        default = (b.first_day, b.last_day)
+        current = tuple(st.session_state.get("dates", ()))
+        # a range the reader never changed follows the data (after a run adds a day, the page shows that day); one
+        # outside the data's days starts over
+        if (not current or current == st.session_state.get("dates_default")
+                or any(not b.first_day <= d <= b.last_day for d in current)):
+            st.session_state["dates"] = default
+        st.session_state["dates_default"] = default
+        picked = st.date_input("Date range (UTC days)", min_value=b.first_day, max_value=b.last_day, key="dates")
         start, end = (picked[0], picked[-1]) if isinstance(picked, (tuple, list)) and picked else (b.first_day,
                                                                                                    b.last_day)
         names = dict(zip(b.owners["owner_id"], b.owners["owner_name"]))

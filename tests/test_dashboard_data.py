@@ -133,3 +133,38 @@ def test_person_filters_on_a_hand_made_case(tmp_path):
     early = data.double_touch_rates(q, data.Filters(date(2026, 10, 6), date(2026, 10, 31)))
     assert early.set_index("pair_kind").loc["all", "touches"] == 1  # only t3 falls in the range
     con.close()
+
+
+def test_an_unchanged_date_range_follows_the_data_and_a_chosen_one_stays(s_snapshot, tmp_path, monkeypatch):
+    """The open app (Streamlit's AppTest, no browser) on a snapshot whose last day is D; a newer snapshot adds D+1.
+    A session that never touched the date range now ends on D+1 (the overview shows the new day); a session whose
+    reader picked a range keeps it."""
+    import shutil
+    from datetime import timedelta
+
+    from streamlit.testing.v1 import AppTest
+
+    wh = tmp_path / "wh" / "warehouse.duckdb"
+    wh.parent.mkdir()
+    shutil.copy(snapshot.current_path(s_snapshot), wh)  # a snapshot's tables are the marts: publishable as is
+    out = tmp_path / "snaps"
+    snapshot.publish(wh, out)
+    monkeypatch.setenv("REVOPS_SNAPSHOT_DIR", str(out))
+    untouched = AppTest.from_file("../dashboard/app.py", default_timeout=60).run()
+    chosen = AppTest.from_file("../dashboard/app.py", default_timeout=60).run()
+    assert not untouched.exception and not chosen.exception
+    first, last = untouched.date_input(key="dates").value
+    picked = (first, last - timedelta(days=3))
+    chosen.date_input(key="dates").set_value(picked).run()
+    assert chosen.date_input(key="dates").value == picked
+
+    con = duckdb.connect(str(wh))
+    con.execute("insert into mart_revops_kpis by name select day_utc + 1 as day_utc, 7 as inbound_requests "
+                "from mart_revops_kpis order by day_utc desc limit 1")
+    con.close()
+    snapshot.publish(wh, out)
+    untouched.run()
+    chosen.run()
+    assert untouched.date_input(key="dates").value == (first, last + timedelta(days=1))
+    assert [m.value for m in untouched.metric if m.label == "Inbound requests"] == ["7"]
+    assert chosen.date_input(key="dates").value == picked
