@@ -44,7 +44,10 @@ demo: world manifest
 	@# a previous demo's server holds the port and its URL file would fool the readiness wait
 	@if [ -f data/crm_server.pid ]; then kill $$(cat data/crm_server.pid) 2>/dev/null || true; sleep 1; fi
 	@rm -f data/crm_server.url data/crm_server.pid
-	@$(BIN)/revops sandbox serve --world $(REVOPS_WORLD_DIR) --port $(PORT) --reseed \
+	@# the sandbox CRM keeps what earlier syncs wrote for as long as the warehouse that remembers them exists: a
+	@# fresh warehouse starts from a freshly seeded CRM, a re-run continues with both
+	@$(BIN)/revops sandbox serve --world $(REVOPS_WORLD_DIR) --port $(PORT) \
+	    $$([ -f $(REVOPS_DUCKDB_PATH) ] || echo --reseed) \
 	    --ready-file data/crm_server.url > data/crm_server.log 2>&1 & echo $$! > data/crm_server.pid
 	@for i in $$(seq 1 120); do [ -s data/crm_server.url ] && break; sleep 1; done
 	@[ -s data/crm_server.url ] || (echo "CRM server did not start: see data/crm_server.log"; exit 1)

@@ -64,9 +64,11 @@ mapped as (
         cast(stage_map.next_action_date as varchar) as revops_next_action_date,
         stage_map.owner_id as revops_suggested_owner,
         coalesce(stage_map.suppression_reason, '') as revops_suppression_reason,
-        -- if_blank: only where the CRM has no owner and routing found a CRM owner (not the fallback queue)
+        -- if_blank: only where the CRM has no owner and routing found a CRM owner (not the fallback queue). Once
+        -- the CRM holds the owner written, it stays in the payload: dropping it would change the hash and re-send
+        -- every other property of the 11,161 contacts written so (M) the next time the CRM is extracted.
         case when (select min(owner) from ownership where property = 'hubspot_owner_id') = 'if_blank'
-                  and targets.crm_owner_id is null
+                  and (targets.crm_owner_id is null or targets.crm_owner_id = stage_map.owner_id)
                   and stage_map.owner_id <> '{{ var("fallback_owner_queue") }}'
              then stage_map.owner_id end as hubspot_owner_id
     from targets
