@@ -112,9 +112,10 @@ def daily_kpis(query: Query, f: Filters) -> pd.DataFrame:
 
 
 def latest_sync_runs(query: Query) -> pd.DataFrame:
-    """The two latest real (not dry-run) syncs: the overview shows the last one's success rate and the change."""
+    """The two latest syncs that sent something (a run with nothing to send has no success rate): the overview
+    shows the last one's success rate and the change."""
     return query("""select run_id, started_at, status, sent, confirmed, success_rate from mart_sync_health
-                    where not dry_run order by started_at desc limit 2""", [])
+                    where not dry_run and sent > 0 order by started_at desc limit 2""", [])
 
 
 # ---------------------------------------------------------------- speed-to-lead

@@ -127,11 +127,20 @@ def metrics_row(items: list[tuple]) -> None:
                 metric(item[0], item[1], item[2], help=item[3] if len(item) > 3 else None)
 
 
+def time_x(field: str, title: str | None = None, fmt: str = "%b %d") -> alt.X:
+    """A time axis in UTC: the marts' days are UTC days, and a browser's own zone would shift them."""
+    return alt.X(f"{field}:T", title=title, scale=alt.Scale(type="utc"), axis=alt.Axis(format=fmt))
+
+
+def time_tip(field: str, unit: str = "utcyearmonthdatehoursminutes") -> alt.Tooltip:
+    return alt.Tooltip(f"{field}:T", timeUnit=unit, title=f"{field} (UTC)")
+
+
 def line_with_target(df: pd.DataFrame, x: str, y: str, title: str, y_format: str, targets: list[tuple[float, str]],
-                     color: str | None = None, height: int = 220) -> alt.Chart:
+                     color: str | None = None, height: int = 220, x_format: str = "%b %d") -> alt.Chart:
     """A trend with the playbook's target drawn in as a dashed rule."""
-    enc = {"x": alt.X(f"{x}:T", title=None), "y": alt.Y(f"{y}:Q", title=None, axis=alt.Axis(format=y_format)),
-           "tooltip": [alt.Tooltip(f"{x}:T"), alt.Tooltip(f"{y}:Q", format=y_format)]}
+    enc = {"x": time_x(x, fmt=x_format), "y": alt.Y(f"{y}:Q", title=None, axis=alt.Axis(format=y_format)),
+           "tooltip": [time_tip(x), alt.Tooltip(f"{y}:Q", format=y_format)]}
     if color:
         enc["color"] = alt.Color(f"{color}:N", title=None)
         enc["tooltip"].append(alt.Tooltip(f"{color}:N"))

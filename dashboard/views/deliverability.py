@@ -8,13 +8,14 @@ from dashboard import data, fmt, ui
 
 
 def _rate_chart(daily, y: str, title: str, targets: list[tuple[float, str]]) -> alt.Chart:
-    base = alt.Chart(daily).encode(x=alt.X("day_utc:T", title=None))
+    base = alt.Chart(daily).encode(x=ui.time_x("day_utc"))
     line = base.mark_line().encode(
         y=alt.Y(f"{y}:Q", title=None, axis=alt.Axis(format=".2%")), color=alt.Color("sending_domain:N", title=None),
-        tooltip=["sending_domain", "day_utc:T", alt.Tooltip(f"{y}:Q", format=".2%"), "sends_7d", "is_paused"])
+        tooltip=["sending_domain", ui.time_tip("day_utc", "utcyearmonthdate"), alt.Tooltip(f"{y}:Q", format=".2%"),
+                 "sends_7d", "is_paused"])
     paused = base.transform_filter(alt.datum.is_paused).mark_point(shape="cross", size=70, color="#d62728",
                                                                    filled=True).encode(
-        y=f"{y}:Q", tooltip=["sending_domain", "day_utc:T", "pause_reason"])
+        y=f"{y}:Q", tooltip=["sending_domain", ui.time_tip("day_utc", "utcyearmonthdate"), "pause_reason"])
     chart = line + paused
     for value, label in targets:
         chart += alt.Chart({"values": [{"v": value, "l": label}]}).mark_rule(

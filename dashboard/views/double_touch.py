@@ -31,9 +31,9 @@ def render() -> None:
     with left:
         weekly = data.double_touch_weekly(ui.query, f)
         st.altair_chart(alt.Chart(weekly).mark_line(point=True).encode(
-            x=alt.X("week:T", title="week"), y=alt.Y("incidents_per_10k_touches:Q", title="per 10k touches"),
+            x=ui.time_x("week", "week"), y=alt.Y("incidents_per_10k_touches:Q", title="per 10k touches"),
             color=alt.Color("pair_kind:N", title=None),
-            tooltip=["week:T", "pair_kind:N", "incidents:Q",
+            tooltip=[ui.time_tip("week", "utcyearmonthdate"), "pair_kind:N", "incidents:Q",
                      alt.Tooltip("incidents_per_10k_touches:Q", format=".1f")]).properties(
             title="Double touches per 10k touches, by week", height=300), width="stretch")
     with right:

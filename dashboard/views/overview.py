@@ -47,7 +47,8 @@ def render() -> None:
         prev = runs.iloc[1] if len(runs) > 1 else None
         ui.metric("Sync success rate (last run)", None if last is None else last["success_rate"], "pct",
                   delta=fmt.delta(last["success_rate"], prev["success_rate"], "pct") if prev is not None else None,
-                  help=f"Target {data.TARGETS['sync_success_rate'][0]}; confirmed / sent of the latest CRM sync")
+                  help=f"Target {data.TARGETS['sync_success_rate'][0]}; confirmed / sent of the latest CRM sync "
+                       "that had something to send")
 
     st.subheader("What changed since yesterday")
     if yesterday is None:
@@ -73,6 +74,6 @@ def render() -> None:
             st.caption("Sync success rate: no sync has sent anything yet.")
         else:
             st.altair_chart(ui.line_with_target(all_runs, "started_at", "success_rate", "Sync success rate per run",
-                                                ".1%", [(0.995, "target 99.5%")]).encode(
+                                                ".1%", [(0.995, "target 99.5%")], x_format="%m-%d %H:%M").encode(
                 y=alt.Y("success_rate:Q", scale=alt.Scale(domain=[0.95, 1.0]), axis=alt.Axis(format=".1%"),
                         title=None)), width="stretch")

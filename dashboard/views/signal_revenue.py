@@ -44,7 +44,7 @@ def render() -> None:
 
     monthly = data.attribution_monthly(ui.query, f, model)
     st.altair_chart(alt.Chart(monthly).mark_bar().encode(
-        x=alt.X("yearmonth(close_month):O", title="close month"),
+        x=alt.X("utcyearmonth(close_month):O", title="close month"),
         y=alt.Y("attributed_revenue:Q", title="attributed revenue", axis=alt.Axis(format="$,.0f")),
         color=alt.Color("signal_type:N", title="signal type"),
         tooltip=["signal_type", alt.Tooltip("attributed_revenue:Q", format="$,.0f"),

@@ -31,7 +31,7 @@ def render() -> None:
         ok = runs[(~runs["dry_run"]) & (runs["sent"] > 0)]
         if len(ok):
             st.altair_chart(ui.line_with_target(ok, "started_at", "success_rate", "Success rate per run", ".2%",
-                                                [(0.995, "target 99.5%")]), width="stretch")
+                                                [(0.995, "target 99.5%")], x_format="%m-%d %H:%M"), width="stretch")
     dead = data.dead_letters(ui.query)
     st.subheader(f"Dead letters ({len(dead):,} open)")
     if dead.empty:
