@@ -120,16 +120,21 @@ def latest_sync_runs(query: Query) -> pd.DataFrame:
 
 # ---------------------------------------------------------------- speed-to-lead
 
+def _where(f: Filters, owner_col: str, segment_col: str, date_col: str | None = None) -> tuple[str, list]:
+    """The filters as a SQL condition and its parameters, on the columns that carry them in one mart."""
+    sql, params = [], []
+    if date_col:
+        sql.append(f"cast({date_col} as date) between ? and ?")
+        params += [f.start, f.end]
+    for col, value in ((owner_col, f.owner_id), (segment_col, f.segment)):
+        if value is not None:
+            sql.append(f"{col} = ?")
+            params.append(value)
+    return (" and ".join(sql) or "true"), params
+
+
 def _stl_where(f: Filters) -> tuple[str, list]:
-    sql = ["cast(requested_at as date) between ? and ?"]
-    params: list = [f.start, f.end]
-    if f.owner_id is not None:
-        sql.append("owner_id = ?")
-        params.append(f.owner_id)
-    if f.segment is not None:
-        sql.append("segment = ?")
-        params.append(f.segment)
-    return " and ".join(sql), params
+    return _where(f, "owner_id", "segment", "requested_at")
 
 
 _STL_MEASURES = f"""
@@ -190,53 +195,50 @@ def late_requests(query: Query, f: Filters, day: date) -> pd.DataFrame:
 
 # ---------------------------------------------------------------- double touch
 
-def double_touch_rates(query: Query, f: Filters) -> pd.DataFrame:
-    """Per pair kind (and 'all'): touches, incidents, incidents per 10k touches, share of touched persons — over
-    the date range, for the persons of the filters. Equals mart_double_touch_rates' overall rows unfiltered."""
+PAIR_KINDS = ["all", "marketing×sales", "sales×sales", "marketing×marketing"]
+
+
+def _double_touch(query: Query, f: Filters, by_week: bool) -> pd.DataFrame:
+    """mart_double_touch_rates' figures (per week, or over the whole range) for the date range and the persons of
+    the filters: touches, incidents, per 10k touches, share of touched persons, in total ('all') and per pair."""
     who, params = _person_filter(f, "person_id")
+    period = "cast(date_trunc('week', touched_at) as date)" if by_week else "cast(null as date)"
+    kinds = ", ".join(f"'{k}'" for k in PAIR_KINDS)
     return query(f"""
         with touches as (
-            select touch_id, person_id from fct_touches
+            select {period} as week, touch_id, person_id from fct_touches
             where counts_as_touch and cast(touched_at as date) between ? and ? and {who}
         ),
         incidents as (
-            select touch_id, person_id, pair_kind from fct_double_touches
+            select {period} as week, touch_id, person_id, pair_kind from fct_double_touches
             where cast(touched_at as date) between ? and ? and {who}
         ),
-        kinds as (select unnest(['all', 'marketing×sales', 'sales×sales', 'marketing×marketing']) as pair_kind)
-        select kinds.pair_kind,
-               (select count(*) from touches) as touches,
+        totals as (
+            select week, count(*) as touches, count(distinct person_id) as touched_persons from touches group by week
+        ),
+        kinds as (select unnest([{kinds}]) as pair_kind)
+        select totals.week, kinds.pair_kind, totals.touches,
                count(incidents.touch_id) as incidents,
-               count(incidents.touch_id) * 10000.0 / nullif((select count(*) from touches), 0)
-                   as incidents_per_10k_touches,
-               count(distinct incidents.person_id) * 1.0
-                   / nullif((select count(distinct person_id) from touches), 0) as share_of_touched_persons
-        from kinds left join incidents on kinds.pair_kind in ('all', incidents.pair_kind)
-        group by kinds.pair_kind""", [f.start, f.end, *params, f.start, f.end, *params])
+               count(incidents.touch_id) * 10000.0 / totals.touches as incidents_per_10k_touches,
+               count(distinct incidents.person_id) * 1.0 / totals.touched_persons as share_of_touched_persons
+        from totals cross join kinds
+        left join incidents
+            on incidents.week is not distinct from totals.week and kinds.pair_kind in ('all', incidents.pair_kind)
+        group by totals.week, kinds.pair_kind, totals.touches, totals.touched_persons
+        order by 1, 2""", [f.start, f.end, *params, f.start, f.end, *params])
+
+
+def double_touch_rates(query: Query, f: Filters) -> pd.DataFrame:
+    """One row per pair kind over the whole range (no touches at all: zero touches, no rates)."""
+    rates = _double_touch(query, f, by_week=False).drop(columns="week")
+    if rates.empty:
+        return pd.DataFrame({"pair_kind": PAIR_KINDS, "touches": 0, "incidents": 0,
+                             "incidents_per_10k_touches": None, "share_of_touched_persons": None})
+    return rates
 
 
 def double_touch_weekly(query: Query, f: Filters) -> pd.DataFrame:
-    if f.is_default:
-        return query("""select period_start as week, pair_kind, incidents, incidents_per_10k_touches
-                        from mart_double_touch_rates
-                        where period_start is not null and period_start between date_trunc('week', cast(? as date)) and ?
-                        order by 1, 2""", [f.start, f.end])
-    who, params = _person_filter(f, "person_id")
-    return query(f"""
-        with touches as (
-            select cast(date_trunc('week', touched_at) as date) as week, count(*) as touches from fct_touches
-            where counts_as_touch and cast(touched_at as date) between ? and ? and {who} group by 1
-        ),
-        incidents as (
-            select cast(date_trunc('week', touched_at) as date) as week, pair_kind from fct_double_touches
-            where cast(touched_at as date) between ? and ? and {who}
-        ),
-        kinds as (select unnest(['all', 'marketing×sales', 'sales×sales', 'marketing×marketing']) as pair_kind)
-        select touches.week, kinds.pair_kind, count(incidents.week) as incidents,
-               count(incidents.week) * 10000.0 / touches.touches as incidents_per_10k_touches
-        from touches cross join kinds
-        left join incidents on incidents.week = touches.week and kinds.pair_kind in ('all', incidents.pair_kind)
-        group by all order by 1, 2""", [f.start, f.end, *params, f.start, f.end, *params])
+    return _double_touch(query, f, by_week=True)
 
 
 def colliding_emitters(query: Query, f: Filters, limit: int = 15) -> pd.DataFrame:
@@ -256,7 +258,7 @@ def attribution_by_signal_type(query: Query, f: Filters) -> pd.DataFrame:
     """Attributed revenue by signal type, one column per model (unattributed deals as their own row)."""
     cols = ",\n".join(f"sum(attributed_revenue) filter (where attribution_model = '{m}') as {m}"
                       for m in ATTRIBUTION_MODELS)
-    return query(f"""select coalesce(signal_type, '(unattributed)') as signal_type, {cols}
+    return query(f"""select signal_type, {cols}
                      from fct_signal_attribution where cast(close_date as date) between ? and ?
                      group by 1 order by linear desc nulls last""", [f.start, f.end])
 
@@ -324,14 +326,7 @@ def deliverability_daily(query: Query, f: Filters) -> pd.DataFrame:
 # ---------------------------------------------------------------- next actions
 
 def _stage_where(f: Filters) -> tuple[str, list]:
-    sql, params = [], []
-    if f.owner_id is not None:
-        sql.append("m.owner_id = ?")
-        params.append(f.owner_id)
-    if f.segment is not None:
-        sql.append("coalesce(a.segment, 'unknown') = ?")
-        params.append(f.segment)
-    return (" and ".join(sql) or "true"), params
+    return _where(f, "m.owner_id", "coalesce(a.segment, 'unknown')")
 
 
 _STAGE_FROM = """mart_stage_map as m

@@ -61,10 +61,13 @@ def test_double_touch_rates_are_the_mart_unfiltered(q, everything):
     assert set(got) == set(mart) == {"all", "marketing×sales", "sales×sales", "marketing×marketing"}
     for k in got:
         _close(got[k], mart[k], ["touches", "incidents", "incidents_per_10k_touches", "share_of_touched_persons"])
-    weekly = data.double_touch_weekly(q, everything)
-    assert weekly["incidents"].sum() == 4 * 0 + sum(
-        r["incidents"] for r in q("select * from mart_double_touch_rates where period_start is not null", [])
-        .to_dict("records"))
+    weekly = {(r["week"], r["pair_kind"]): r for r in data.double_touch_weekly(q, everything).to_dict("records")}
+    mart_weeks = {(r["period_start"], r["pair_kind"]): r for r in q(
+        "select * from mart_double_touch_rates where period_start is not null", []).to_dict("records")}
+    assert set(weekly) == set(mart_weeks) and len(weekly) >= 8
+    for k in weekly:
+        _close(weekly[k], mart_weeks[k], ["touches", "incidents", "incidents_per_10k_touches",
+                                          "share_of_touched_persons"])
 
 
 def test_attribution_headline_adds_up_per_model(q, everything):
@@ -130,6 +133,9 @@ def test_person_filters_on_a_hand_made_case(tmp_path):
     assert o1["all"]["share_of_touched_persons"] == pytest.approx(1.0)
     ent = rates(segment="enterprise")
     assert (ent["all"]["touches"], ent["all"]["incidents"], ent["all"]["share_of_touched_persons"]) == (1, 0, 0.0)
+    nobody = rates(owner_id="o9")  # an owner without persons: zero touches, no rates, no error
+    assert (nobody["all"]["touches"], nobody["all"]["incidents"], nobody["all"]["incidents_per_10k_touches"]) == \
+        (0, 0, None)
     early = data.double_touch_rates(q, data.Filters(date(2026, 10, 6), date(2026, 10, 31)))
     assert early.set_index("pair_kind").loc["all", "touches"] == 1  # only t3 falls in the range
     con.close()

@@ -27,7 +27,7 @@ def render() -> None:
 
     by_type = data.attribution_by_signal_type(ui.query, f)
     # the unattributed revenue is a metric above: as a bar it would dwarf every signal type
-    signals_only = by_type[~by_type["signal_type"].isin(["unattributed", "(unattributed)"])]
+    signals_only = by_type[by_type["signal_type"] != "unattributed"]
     long = signals_only.melt(id_vars="signal_type", var_name="model", value_name="revenue").fillna({"revenue": 0})
     long["model"] = long["model"].map(data.MODEL_LABELS)
     st.altair_chart(alt.Chart(long).mark_bar().encode(
