@@ -21,12 +21,8 @@ companies as (
     select * from {{ ref('stg_hubspot__companies') }}
 ),
 
-deals as (
-    select * from {{ ref('stg_hubspot__deals') }}
-),
-
-associations as (
-    select * from {{ ref('stg_hubspot__associations') }}
+deal_parties as (
+    select * from {{ ref('int_deals_resolved') }}
 ),
 
 esp_events as (
@@ -130,22 +126,15 @@ touch_summary as (
 
 open_deals as (
     -- deals not closed, tied to one of the person's contacts or to their account's CRM company
-    select distinct person_contacts.person_id, deals.deal_id
-    from deals
-    inner join associations
-        on associations.from_object = 'deals' and associations.from_object_id = deals.deal_id
-        and associations.to_object = 'contacts'
-    inner join person_contacts on person_contacts.contact_id = associations.to_object_id
-    where deals.deal_stage not in ('closedwon', 'closedlost') and not deals.is_archived
+    select distinct person_id, deal_id
+    from deal_parties
+    where party_object = 'contacts' and person_id is not null
+        and deal_stage not in ('closedwon', 'closedlost')
     union
-    select distinct persons.person_id, deals.deal_id
-    from deals
-    inner join associations
-        on associations.from_object = 'deals' and associations.from_object_id = deals.deal_id
-        and associations.to_object = 'companies'
-    inner join accounts on accounts.crm_company_id = associations.to_object_id
-    inner join persons on persons.account_id = accounts.account_id
-    where deals.deal_stage not in ('closedwon', 'closedlost') and not deals.is_archived
+    select distinct persons.person_id, deal_parties.deal_id
+    from deal_parties
+    inner join persons on persons.account_id = deal_parties.account_id
+    where deal_parties.party_object = 'companies' and deal_parties.deal_stage not in ('closedwon', 'closedlost')
 ),
 
 customer_accounts as (
@@ -154,13 +143,9 @@ customer_accounts as (
     inner join companies on companies.company_id = accounts.crm_company_id
     where companies.lifecycle_stage = 'customer'
     union
-    select accounts.account_id
-    from deals
-    inner join associations
-        on associations.from_object = 'deals' and associations.from_object_id = deals.deal_id
-        and associations.to_object = 'companies'
-    inner join accounts on accounts.crm_company_id = associations.to_object_id
-    where deals.deal_stage = 'closedwon'
+    select account_id
+    from deal_parties
+    where party_object = 'companies' and account_id is not null and deal_stage = 'closedwon'
 ),
 
 flags as (

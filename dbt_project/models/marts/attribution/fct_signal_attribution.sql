@@ -12,20 +12,8 @@ deals as (
     where deal_stage = 'closedwon' and not is_archived
 ),
 
-associations as (
-    select * from {{ ref('stg_hubspot__associations') }}
-),
-
-accounts as (
-    select * from {{ ref('dim_account') }}
-),
-
-bridge as (
-    select * from {{ ref('bridge_person_identifier') }}
-),
-
-persons as (
-    select * from {{ ref('dim_person') }}
+deal_parties as (
+    select * from {{ ref('int_deals_resolved') }}
 ),
 
 signals as (
@@ -38,20 +26,13 @@ deal_accounts as (
     from (
         select
             deals.deal_id,
-            coalesce(company_accounts.account_id, persons.account_id) as account_id,
+            deal_parties.account_id,
             row_number() over (partition by deals.deal_id
-                               order by company_accounts.account_id is null, persons.account_id is null,
-                                        coalesce(company_accounts.account_id, persons.account_id)) as pick
+                               order by coalesce(deal_parties.party_object = 'companies'
+                                                 and deal_parties.account_id is not null, false) desc,
+                                        deal_parties.account_id is null, deal_parties.account_id) as pick
         from deals
-        left join associations as to_companies
-            on to_companies.from_object = 'deals' and to_companies.from_object_id = deals.deal_id
-            and to_companies.to_object = 'companies'
-        left join accounts as company_accounts on company_accounts.crm_company_id = to_companies.to_object_id
-        left join associations as to_contacts
-            on to_contacts.from_object = 'deals' and to_contacts.from_object_id = deals.deal_id
-            and to_contacts.to_object = 'contacts'
-        left join bridge on bridge.identifier_id = 'crm_contact_id:' || to_contacts.to_object_id
-        left join persons on persons.person_id = bridge.person_id
+        left join deal_parties on deal_parties.deal_id = deals.deal_id
     ) as candidates
     where pick = 1
 ),

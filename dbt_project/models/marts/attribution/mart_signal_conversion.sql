@@ -14,26 +14,10 @@ meetings as (
     where signal_type = 'meeting_booked' and account_id is not null
 ),
 
-deals as (
-    select * from {{ ref('stg_hubspot__deals') }}
-),
-
-associations as (
-    select * from {{ ref('stg_hubspot__associations') }}
-),
-
-accounts as (
-    select * from {{ ref('dim_account') }}
-),
-
 account_deals as (
-    select accounts.account_id, deals.created_at
-    from deals
-    inner join associations
-        on associations.from_object = 'deals' and associations.from_object_id = deals.deal_id
-        and associations.to_object = 'companies'
-    inner join accounts on accounts.crm_company_id = associations.to_object_id
-    where not deals.is_archived
+    -- deals created for the account's CRM company
+    select account_id, created_at from {{ ref('int_deals_resolved') }}
+    where party_object = 'companies' and account_id is not null
 ),
 
 followed as (

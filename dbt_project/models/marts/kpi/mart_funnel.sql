@@ -4,10 +4,6 @@
     previous stage where the CRM dates it (contact created -> first deal created -> won deal's close date). -#}
 with
 
-persons as (
-    select * from {{ ref('dim_person') }}
-),
-
 bridge as (
     select * from {{ ref('bridge_person_identifier') }}
 ),
@@ -16,13 +12,8 @@ contacts as (
     select * from {{ ref('stg_hubspot__contacts') }}
 ),
 
-deals as (
-    select * from {{ ref('stg_hubspot__deals') }}
-    where not is_archived
-),
-
-associations as (
-    select * from {{ ref('stg_hubspot__associations') }}
+deal_parties as (
+    select * from {{ ref('int_deals_resolved') }}
 ),
 
 person_contacts as (
@@ -44,16 +35,14 @@ person_stages as (
 ),
 
 person_deals as (
+    -- deals on one of the person's contacts
     select
-        person_contacts.person_id,
-        min(deals.created_at) as first_deal_at,
-        min(case when deals.deal_stage = 'closedwon' then deals.close_date end) as first_won_at
-    from deals
-    inner join associations
-        on associations.from_object = 'deals' and associations.from_object_id = deals.deal_id
-        and associations.to_object = 'contacts'
-    inner join person_contacts on person_contacts.contact_id = associations.to_object_id
-    group by person_contacts.person_id
+        person_id,
+        min(created_at) as first_deal_at,
+        min(case when deal_stage = 'closedwon' then close_date end) as first_won_at
+    from deal_parties
+    where party_object = 'contacts' and person_id is not null
+    group by person_id
 ),
 
 reached as (
