@@ -117,10 +117,12 @@ def land(
     full_refresh: bool = typer.Option(False, help="CRM: forget the cursors and extract everything again."),
 ) -> None:
     """Land the sources into the `raw` schema: the CRM through its API (HUBSPOT_BASE_URL, HUBSPOT_TOKEN) and
-    the file sources; validated, deduplicated, reconciled, idempotent."""
-    import duckdb
-
-    from revops.landing.files import SOURCES, ensure_schema, land_file, source_files
+    the file sources; validated, deduplicated, reconciled, idempotent. Exit 0: all landed; 3: landed, but some
+    files could not be read or were refused (listed; everything else landed); 4: the warehouse is in use by
+    another process; 1: any other failure."""
+    from revops.landing.files import SOURCES, ensure_schema, land_source
+    from revops.landing.report import missing_providers, print_quarantine_summary
+    from revops.warehouse import connect
 
     root = landing_dir or settings.landing_dir()
     db = duckdb_path or settings.duckdb_path()
@@ -129,35 +131,47 @@ def land(
     if unknown:
         raise typer.BadParameter(f"unknown source(s) {', '.join(unknown)}; choose from crm, {', '.join(SOURCES)}",
                                  param_hint="--source")
-    db.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(db))
+    con = connect(db)
     ensure_schema(con)
     typer.echo(f"landing into {db}")
     if "crm" in names:
         _land_crm(con, full_refresh)
-    rows = []
+    rows, problems, providers = [], [], set()
     for name in [n for n in names if n != "crm"]:
-        src = SOURCES[name]
-        files = source_files(src, root)
-        tot = {"files": 0, "skipped": 0, "read": 0, "landed": 0, "quarantined": 0, "duplicates": 0}
-        with typer.progressbar(files, label=f"{name:<22}", show_pos=True) as bar:
-            for path in bar:
-                r = land_file(con, src, root, path)
-                tot["files"] += 1
-                tot["skipped"] += r.skipped
-                for k in ("read", "landed", "quarantined", "duplicates"):
-                    tot[k] += getattr(r, k)
-        rows.append((name, tot))
-    typer.echo(f"\n{'source':<22} {'files':>6} {'skipped':>8} {'read':>10} {'landed':>10} {'quarantined':>12} {'duplicates':>11}")
-    for name, t in rows:
+        tot = {"files": 0, "skipped": 0, "read": 0, "landed": 0, "quarantined": 0, "duplicates": 0, "conflicting": 0}
+        started = time.perf_counter()
+
+        def on_file(r, tot=tot, name=name, started=started):
+            tot["files"] += 1
+            tot["skipped"] += r.skipped
+            for k in ("read", "landed", "quarantined", "duplicates", "conflicting"):
+                tot[k] += getattr(r, k)
+            if r.problem:
+                problems.append(r)
+            if r.provider:
+                providers.add(r.provider)
+            if tot["files"] % 200 == 0:
+                typer.echo(f"  {name:<22} {tot['files']:>6,} files, {tot['read']:>10,} records "
+                           f"({time.perf_counter() - started:.1f} s)")
+
+        land_source(con, SOURCES[name], root, on_file=on_file)
+        rows.append((name, tot, time.perf_counter() - started))
+    typer.echo(f"\n{'source':<22} {'files':>6} {'skipped':>8} {'read':>10} {'landed':>10} {'quarantined':>12} "
+               f"{'duplicates':>11} {'conflicting':>12} {'seconds':>8}")
+    for name, t, secs in rows:
         typer.echo(f"{name:<22} {t['files']:>6,} {t['skipped']:>8,} {t['read']:>10,} {t['landed']:>10,} "
-                   f"{t['quarantined']:>12,} {t['duplicates']:>11,}")
-    typer.echo("\nquarantine (all landed files), by source and reason:")
-    for name, reason, n in con.execute(r"""
-        select source, regexp_replace(error, 'column \d+', 'column N') as reason, count(*) as n
-        from raw.quarantine group by all order by source, n desc, reason
-    """).fetchall():
-        typer.echo(f"  {name:<22} {n:>6,}  {reason}")
+                   f"{t['quarantined']:>12,} {t['duplicates']:>11,} {t['conflicting']:>12,} {secs:>8.1f}")
+    print_quarantine_summary(con, typer.echo)
+    for provider in missing_providers(providers):
+        typer.echo(f"note: enrichment provider '{provider}' is not in seeds/enrichment_precedence.csv: its values "
+                   "count after the listed providers; add it there to rank it")
+    con.close()
+    if problems:
+        typer.echo(f"\n{len(problems)} file(s) could not be landed; everything else was:", err=True)
+        for r in problems:
+            typer.echo(f"  {r.path}: {r.problem}", err=True)
+        raise typer.Exit(3)
+
 
 @app.command("build")
 def build(
@@ -436,5 +450,21 @@ def kpis(duckdb_path: Path = typer.Option(None, "--duckdb", help="Default $REVOP
     con.close()
 
 
+# Exit codes (docs/cli.md): 0 done; 1 failed; 2 wrong usage; 3 landed, but files could not be read or were
+# refused; 4 the warehouse is in use by another process.
+EXIT_WAREHOUSE_IN_USE = 4
+
+
+def main() -> None:
+    """The `revops` entry point: expected failures end in one line on stderr and a documented exit code."""
+    from revops.warehouse import WarehouseInUse
+
+    try:
+        app()
+    except WarehouseInUse as e:
+        typer.echo(f"error: {e}", err=True)
+        raise SystemExit(EXIT_WAREHOUSE_IN_USE) from None
+
+
 if __name__ == "__main__":
-    app()
+    main()
