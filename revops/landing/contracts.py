@@ -344,7 +344,32 @@ def key_sql(contract: Contract) -> str:
         s = f"_s[{idx[p]}]"
         rule = contract.rule(p)
         if rule is not None and rule.kind in (Kind.TIME, Kind.PROP_TIME):
-            parts.append(f"strftime(try_cast({s} as timestamptz) at time zone 'UTC', '%Y-%m-%dT%H:%M:%S.%gZ')")
+            parts.append(f"coalesce(strftime(try_cast({s} as timestamptz) at time zone 'UTC', "
+                         "'%Y-%m-%dT%H:%M:%S.%gZ'), '')")
         else:
-            parts.append(s)
+            parts.append(f"coalesce({s}, '')")
     return " || '|' || ".join(parts)
+
+
+def check_records(con, contract: Contract, texts: list[str], now) -> list[tuple[str | None, str | None]]:
+    """(error, delivery key) of each record text, checked by DuckDB — for the small batches of API pages; files go
+    through the bulk path in files.py, which compiles the same rules."""
+    import pyarrow as pa
+
+    con.register("_records", pa.table({"i": pa.array(range(len(texts)), pa.int32()),
+                                       "text": pa.array(texts, pa.large_string())}))
+    try:
+        ok = "json_valid(text)"
+        rows = con.execute(f"""
+            select i,
+                   case when not {ok} then 'Invalid JSON'
+                        when json_type(text) <> 'OBJECT' then 'the record should be a JSON object'
+                        else {error_sql(contract)} end,
+                   case when {ok} then {key_sql(contract)} end
+            from (select i, text, {parse_sql(contract, guard=ok)} from _records)
+            cross join (select ?::timestamptz as _landing_now)
+            order by i
+        """, [now]).fetchall()
+    finally:
+        con.unregister("_records")
+    return [(err, key) for _, err, key in rows]

@@ -13,13 +13,14 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timezone
 from dataclasses import dataclass, field
 
 import duckdb
 import polars as pl
 
 from revops.hubspot import HubSpotClient
+from revops.landing.contracts import CRM_CONTRACTS, check_records
 from revops.landing.faults import crash_point
 
 SEARCH_PAGE = 200
@@ -91,20 +92,37 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(OBJECT_DDL.format(obj=obj))
 
 
-def _ms(iso: str) -> int:
-    """HubSpot's ISO-8601 UTC string ('...Z') as epoch milliseconds; called per record, so no polars here."""
-    return int(datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp() * 1000)
+def _ms(iso) -> int | None:
+    """HubSpot's ISO-8601 UTC string ('...Z') as epoch milliseconds, or None for a value that is not one (the
+    record goes to quarantine; the cursor follows the others)."""
+    try:
+        return int(datetime.fromisoformat(str(iso).replace("Z", "+00:00")).timestamp() * 1000)
+    except ValueError:
+        return None
+
+
+def _checked(con, table: str, records: list, compact: bool = True
+             ) -> tuple[list[tuple[str, str]], list[tuple[int, str, str]]]:
+    """The page's records against the object's landing contract (contracts.CRM_CONTRACTS): (key, text) of the
+    good ones, (position, text, reason) of the bad ones. The text is serialized as earlier releases did, so an
+    unchanged record extracted again compares equal to the landed one."""
+    texts = [json.dumps(r, separators=(",", ":")) if compact else json.dumps(r) for r in records]
+    good, bad = [], []
+    for i, (text, (err, key)) in enumerate(zip(texts, check_records(con, CRM_CONTRACTS[table], texts,
+                                                                      datetime.now(timezone.utc))), start=1):
+        if err:
+            bad.append((i, text[:100_000], err))
+        else:
+            good.append((key, text))
+    return good, bad
 
 
 def _land_page(con, obj: str, records: list[dict], request: str, archived: bool, cursor_ms: int | None,
                assoc: dict[str, list[tuple[str, str]]] | None) -> tuple[int, int, int]:
-    """One transaction: the page's records, bad ones to quarantine, its associations, the new cursor."""
-    good, bad = [], []
-    for i, r in enumerate(records, start=1):
-        if not isinstance(r, dict) or not r.get("id") or not r.get("updatedAt") or not isinstance(r.get("properties"), dict):
-            bad.append((i, json.dumps(r)[:10_000], "field 'id', 'updatedAt' or 'properties': missing or invalid"))
-        else:
-            good.append((f"{r['id']}|{r['updatedAt']}", json.dumps(r, separators=(",", ":"))))
+    """One transaction: the page's records, bad ones to quarantine, its associations, the new cursor. A record
+    seen again unchanged lands once; the same id and updatedAt with another payload (e.g. more properties asked
+    for) lands as a new version under key#hash, the later one winning in staging."""
+    good, bad = _checked(con, f"crm_{obj}", records)
     rows = pl.DataFrame({"record_key": [g[0] for g in good], "record": [g[1] for g in good]},
                         schema={"record_key": pl.String, "record": pl.String})
     con.execute("begin transaction")
@@ -112,9 +130,14 @@ def _land_page(con, obj: str, records: list[dict], request: str, archived: bool,
         con.register("_page", rows)
         landed = con.execute(f"""
             insert into raw.crm_{obj} (record_key, record, archived, request)
-            select record_key, record::json, ?, ? from _page p
-            where not exists (select 1 from raw.crm_{obj} t where t.record_key = p.record_key)
-            qualify row_number() over (partition by record_key) = 1
+            select case when exists (select 1 from raw.crm_{obj} t where t.record_key = p.record_key)
+                        then p.record_key || '#' || left(md5(p.record), 12) else p.record_key end,
+                   record::json, ?, ?
+            from _page p
+            where not exists (select 1 from raw.crm_{obj} t where t.record_key = p.record_key
+                              and t.record::varchar = p.record)
+              and not exists (select 1 from raw.crm_{obj} t where t.record_key = p.record_key || '#' || left(md5(p.record), 12))
+            qualify row_number() over (partition by record_key, md5(record)) = 1
         """, [archived, request]).fetchone()[0]
         for line, raw, err in bad:
             con.execute("insert into raw.quarantine (source, file, line, raw_text, error) values (?, ?, ?, ?, ?)",
@@ -176,8 +199,8 @@ def extract_object(con, client: HubSpotClient, obj: str, full_refresh: bool = Fa
         request = f"POST /crm/v3/objects/{obj}/search {prop}>={window_start} after={after or 0}"
         ids = [str(r["id"]) for r in results if isinstance(r, dict) and r.get("id")]
         assoc = {to: _associations(client, obj, to, ids) for to in spec["assoc"]}
-        newest = max((_ms(r["properties"][prop]) for r in results
-                      if isinstance(r, dict) and (r.get("properties") or {}).get(prop)), default=None)
+        newest = max((ms for r in results if isinstance(r, dict) and isinstance(r.get("properties"), dict)
+                      and (ms := _ms(r["properties"].get(prop))) is not None), default=None)
         landed, dup, bad = _land_page(con, obj, results, request, False, newest, assoc)
         res.pages += 1
         res.read += len(results)
@@ -227,8 +250,11 @@ def extract_owners(con, client: HubSpotClient) -> int:
     while True:
         params = {"limit": 100, **({"after": after} if after else {})}
         page = client.request("GET", "/crm/v3/owners", params=params)
-        rows = pl.DataFrame({"record_key": [f"{o['id']}|{o.get('updatedAt')}" for o in page.get("results", [])],
-                             "record": [json.dumps(o) for o in page.get("results", [])]},
+        good, bad = _checked(con, "crm_owners", page.get("results", []), compact=False)
+        for line, raw, err in bad:
+            con.execute("insert into raw.quarantine (source, file, line, raw_text, error) values (?, ?, ?, ?, ?)",
+                        ["crm_owners", "GET /crm/v3/owners", line, raw, err])
+        rows = pl.DataFrame({"record_key": [g[0] for g in good], "record": [g[1] for g in good]},
                             schema={"record_key": pl.String, "record": pl.String})
         con.register("_owners", rows)
         n += con.execute("insert into raw.crm_owners (record_key, record, request) select record_key, record::json, "

@@ -516,7 +516,8 @@ def _check_batch(con, src: FileSource, batch: list[Prepared], now: datetime) -> 
                case when is_json then {contracts.key_sql(c)} end as base_key
         from parsed cross join (select ?::timestamptz as _landing_now)
     """, [INVALID_JSON, now])
-    bad = con.execute("select file_id, line, text from _checked join _rows using (file_id, line) where error = ?",
+    bad = con.execute("select file_id, line, rtrim(text, chr(13) || chr(10)) from _checked join _rows using (file_id, line) "
+                      "where error = ?",
                       [INVALID_JSON]).fetchall()
     if bad:
         con.register("_json_errors", pa.table({"file_id": pa.array([r[0] for r in bad], pa.int32()),

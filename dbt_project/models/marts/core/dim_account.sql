@@ -90,16 +90,21 @@ winners as (
         observations.observed_at,
         row_number() over (
             partition by observations.account_domain, observations.field
-            order by precedence.precedence, observations.observed_at desc, observations.field_value
+            -- a provider the seed does not rank still counts, after every ranked source (DESIGN 3)
+            order by coalesce(precedence.precedence, {{ var('unranked_provider_precedence') }}),
+                     observations.observed_at desc, observations.source, observations.field_value
         ) as winner_rank
     from observations
-    inner join precedence
+    left join precedence
         on precedence.field = observations.field and precedence.source = observations.source
     cross join reference_time
     where observations.field_value is not null
+        and (precedence.source is not null or observations.source <> 'crm')
         and observations.observed_at <= reference_time.as_of
-        and (precedence.max_age_days is null
-             or observations.observed_at >= {{ dbt.dateadd('day', '-1 * precedence.max_age_days', 'reference_time.as_of') }})
+        and (precedence.source is not null and precedence.max_age_days is null
+             or observations.observed_at >= {{ dbt.dateadd('day', '-1 * coalesce(precedence.max_age_days, '
+                                                          ~ var('unranked_provider_max_age_days') ~ ')',
+                                                          'reference_time.as_of') }})
 ),
 
 domains as (

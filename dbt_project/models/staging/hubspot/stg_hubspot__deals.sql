@@ -8,7 +8,7 @@ versions as (
     select
         {{ json_text('record', '$.id') }} as deal_id,
         {{ json_text('record', '$.properties.dealname') }} as deal_name,
-        cast({{ json_text('record', '$.properties.amount') }} as double) as amount,
+        cast(nullif({{ json_text('record', '$.properties.amount') }}, '') as double) as amount,
         {{ json_text('record', '$.properties.dealstage') }} as deal_stage,
         {{ json_text('record', '$.properties.pipeline') }} as pipeline,
         {{ iso_to_utc(json_text('record', '$.properties.closedate')) }} as close_date,

@@ -14,12 +14,13 @@ versions as (
         {{ json_text('record', '$.company') }} as company_name,
         {{ json_text('record', '$.ownerId') }} as owner_id,
         {{ iso_to_utc(json_text('record', '$.updatedAt')) }} as updated_at,
-        file as landed_from_file
+        file as landed_from_file,
+        line as landed_from_line
     from source
 ),
 
 final as (
-    {{ latest_version('versions', 'prospect_id', order_by='updated_at desc, landed_from_file desc', count_as='version_count') }}
+    {{ latest_version('versions', 'prospect_id', order_by='updated_at desc, landed_from_file desc, landed_from_line desc', count_as='version_count') }}
 )
 
 select * from final
