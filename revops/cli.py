@@ -183,8 +183,11 @@ def build(
     import dagster as dg
     from dagster_dbt import build_dbt_asset_selection
 
+    from revops.warehouse import connect
+
     if duckdb_path:
         os.environ["REVOPS_DUCKDB_PATH"] = str(duckdb_path)
+    connect(settings.duckdb_path()).close()  # another writer: one line now, not a failed step in the middle
     from dagster_project.definitions import defs
     from dagster_project.defs.dashboard.assets import MART_KEYS, dashboard_snapshot
     from dagster_project.defs.dbt.assets import dbt_warehouse
@@ -217,12 +220,12 @@ def check(
 ) -> None:
     """Verify the Soda contracts of a layer (the code behind the `soda_contract` asset checks); exit 1 on a
     failure."""
-    import duckdb
+    from revops.warehouse import connect
 
     from dagster_project.defs.quality.soda import contract_files, verify
 
     db = duckdb_path or settings.duckdb_path()
-    con = duckdb.connect(str(db), read_only=True)
+    con = connect(db, read_only=True)
     failed = 0
     for table, contract in contract_files(layer).items():
         out = verify(con, contract)
@@ -259,13 +262,13 @@ def eval_identity(
 ) -> None:
     """Pairwise precision, recall and F1 of persons and accounts against the truth, the over-merged and split
     counts by the rule or reason behind them; appended to eval.identity_metrics and eval.identity_errors."""
-    import duckdb
+    from revops.warehouse import connect
 
     from revops.identity.evaluate import evaluate_warehouse, record
 
     world = _world_with_truth(world, "identifiers.csv")
     db = duckdb_path or settings.duckdb_path()
-    con = duckdb.connect(str(db))
+    con = connect(db)
     result = evaluate_warehouse(con, world)
     record(con, world, result)
     con.close()
@@ -291,12 +294,12 @@ def calibrate_scoring(
 ) -> None:
     """Fit the ICP points and signal weights from past deals (logistic regression) and write
     config.icp_rules_calibrated / config.signal_weights_calibrated; build with REVOPS_SCORING_WEIGHTS=calibrated."""
-    import duckdb
+    from revops.warehouse import connect
 
     from revops.scoring.calibrate import calibrate
 
     db = duckdb_path or settings.duckdb_path()
-    con = duckdb.connect(str(db))
+    con = connect(db)
     try:
         res = calibrate(con, window_days=window_days)
     except ValueError as e:
@@ -322,13 +325,13 @@ def eval_scoring(
     """AUC of lead_score for the true 30-day outcome beside the oracle AUC of the generator's propensity on the
     same people, precision of grade A, top-decile lift; the route and stage distribution of the stage map.
     Appended to eval.scoring_metrics."""
-    import duckdb
+    from revops.warehouse import connect
 
     from revops.scoring.evaluate import distributions, evaluate_scoring, record
 
     world = _world_with_truth(world, "persons.csv")
     db = duckdb_path or settings.duckdb_path()
-    con = duckdb.connect(str(db))
+    con = connect(db)
     m = evaluate_scoring(con, world)
     dist = distributions(con)
     record(con, world, weights, m)
@@ -355,13 +358,13 @@ def sync(
 ) -> None:
     """Write the warehouse's scores and next actions into the CRM (HUBSPOT_BASE_URL, HUBSPOT_TOKEN): only what
     changed since the last confirmed sync, batched, retried, dead-lettered and audited in schema crm_sync."""
-    import duckdb
+    from revops.warehouse import connect
 
     from reverse_etl.engine import run_sync
     from revops.hubspot import HubSpotClient
 
     db = duckdb_path or settings.duckdb_path()
-    con = duckdb.connect(str(db))
+    con = connect(db)
     try:
         if dry_run:
             res = run_sync(con, None, objects=tuple(objects), dry_run=True)
@@ -404,10 +407,10 @@ def publish_snapshot(
 def kpis(duckdb_path: Path = typer.Option(None, "--duckdb", help="Default $REVOPS_DUCKDB_PATH.")) -> None:
     """The headline KPIs of the warehouse, read from the KPI marts (speed-to-lead, double touches, the kill switch,
     signal-to-revenue)."""
-    import duckdb
+    from revops.warehouse import connect
 
     db = duckdb_path or settings.duckdb_path()
-    con = duckdb.connect(str(db), read_only=True)
+    con = connect(db, read_only=True)
 
     def one(sql: str):
         return con.execute(sql).fetchall()[0]

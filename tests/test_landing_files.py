@@ -125,14 +125,16 @@ def test_kill_9_mid_landing_then_rerun_equals_a_clean_run(landed, world_s, tmp_p
     db = tmp_path / "crashed.duckdb"
     cmd = [str(Path(sys.executable).parent / "revops"), "land", "--landing-dir", str(world_s / "landing"),
            "--duckdb", str(db), *[a for name in SOURCES for a in ("--source", name)]]
-    # killed (SIGKILL) inside the 40th file's transaction: its rows were inserted, nothing committed
-    crash = subprocess.run(cmd, env={**os.environ, "REVOPS_FAULT_KILL_AT_FILE": "40"},
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # batches of 8 files: the ESP's 30 files are 4 batches, the 5th batch is Segment's first 8 files. Killed
+    # (SIGKILL) inside the 5th batch's transaction: its rows were inserted, nothing committed
+    env = {**os.environ, "REVOPS_FAULT_KILL_AT_BATCH": "5", "REVOPS_LANDING_BATCH_FILES": "8"}
+    crash = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     assert crash.returncode == -signal.SIGKILL
     con = duckdb.connect(str(db), read_only=True)
-    assert con.execute("select count(*) from raw.landing_manifest").fetchone()[0] == 39
+    assert con.execute("select count(*) from raw.landing_manifest").fetchone()[0] == 30
     assert con.execute("select count(distinct file) from raw.esp_events").fetchone()[0] == 30
-    assert con.execute("select count(distinct file) from raw.segment_events").fetchone()[0] == 9
+    assert con.execute("select count(*) from raw.segment_events").fetchone()[0] == 0
+    assert con.execute("select count(*) from raw.quarantine where source = 'segment_events'").fetchone()[0] == 0
     con.close()
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
     crashed, clean = table_state(db), table_state(clean_db)

@@ -45,12 +45,16 @@ def test_each_rule_catches_its_fault(landed, tmp_path):
     db = tmp_path / "broken.duckdb"
     shutil.copy(landed, db)
     con = duckdb.connect(str(db))
-    # a delivery landed twice, a record without a key, an unknown provider, a stale landing, a changed schema
+    # a delivery landed twice, a record without a key, a row without its provider, a stale landing, a changed
+    # schema; a provider the seed does not list is data, never a failed check (DESIGN 3)
     con.execute("insert into raw.esp_events select * from raw.esp_events limit 1")
     con.execute("alter table raw.se_mailings alter column record_key drop not null")
     con.execute("update raw.se_mailings set record_key = null where rowid in (select rowid from raw.se_mailings limit 3)")
-    con.execute("update raw.enrichment_companies set provider = 'acme' "
+    con.execute("alter table raw.enrichment_companies alter column provider drop not null")
+    con.execute("update raw.enrichment_companies set provider = null "
                 "where rowid in (select rowid from raw.enrichment_companies limit 2)")
+    con.execute("update raw.enrichment_signals set provider = 'acme_data' "
+                "where rowid in (select rowid from raw.enrichment_signals limit 2)")
     con.execute("update raw.se_prospects set landed_at = landed_at - interval 3 day")
     con.execute("alter table raw.segment_events add column context_ip varchar")
     files = contract_files("raw")
@@ -65,7 +69,8 @@ def test_each_rule_catches_its_fault(landed, tmp_path):
     mail = failed("se_mailings")
     assert list(mail) == ["record_key: missing"] and mail["record_key: missing"]["missing_count"] == 3
     comp = failed("enrichment_companies")
-    assert list(comp) == ["provider: invalid"] and comp["provider: invalid"]["invalid_count"] == 2
+    assert list(comp) == ["provider: missing"] and comp["provider: missing"]["missing_count"] == 2
+    assert verify(con, files["enrichment_signals"]).passed
     assert list(failed("se_prospects")) == ["table: freshness"]
     assert list(failed("segment_events")) == ["table: schema"]
     # the same stale table passes when the freshness allowance is raised for a backfill
@@ -93,7 +98,9 @@ def test_a_failed_contract_blocks_the_assets_downstream(world_s, tmp_path):
                             resources={"warehouse": WarehouseResource(path=str(db),
                                                                       landing_dir=str(world_s / "landing"))},
                             instance=dg.DagsterInstance.ephemeral())
-    (evaluation,) = result.get_asset_check_evaluations()
+    evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    assert evaluations["files_readable"].passed  # every file of the world could be read
+    evaluation = evaluations["soda_contract"]
     assert not evaluation.passed and evaluation.blocking
     assert "record_key: duplicate" in evaluation.metadata["failed"].value
     materialized = {e.asset_key.path[-1] for e in result.get_asset_materialization_events()}

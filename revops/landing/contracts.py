@@ -356,6 +356,7 @@ def check_records(con, contract: Contract, texts: list[str], now) -> list[tuple[
     through the bulk path in files.py, which compiles the same rules."""
     import pyarrow as pa
 
+    con.execute("select 1").fetchall()  # DuckDB 2 refuses register() while an earlier result is unread
     con.register("_records", pa.table({"i": pa.array(range(len(texts)), pa.int32()),
                                        "text": pa.array(texts, pa.large_string())}))
     try:

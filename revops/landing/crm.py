@@ -256,6 +256,7 @@ def extract_owners(con, client: HubSpotClient) -> int:
                         ["crm_owners", "GET /crm/v3/owners", line, raw, err])
         rows = pl.DataFrame({"record_key": [g[0] for g in good], "record": [g[1] for g in good]},
                             schema={"record_key": pl.String, "record": pl.String})
+        con.execute("select 1").fetchall()  # DuckDB 2 refuses register() while an earlier result is unread
         con.register("_owners", rows)
         n += con.execute("insert into raw.crm_owners (record_key, record, request) select record_key, record::json, "
                          "'GET /crm/v3/owners' from _owners o where not exists "

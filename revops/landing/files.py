@@ -473,6 +473,7 @@ def _check_batch(con, src: FileSource, batch: list[Prepared], now: datetime) -> 
     arrays = [p for p in batch if p.array_text is not None]
     bodies = pa.table({"file_id": pa.array([p.file_id for p in arrays], pa.int32()),
                        "body": pa.array([p.array_text for p in arrays], pa.large_string())})
+    con.execute("select 1").fetchall()  # DuckDB 2 refuses register() while an earlier result is unread
     con.register("_files", files)
     con.register("_fast_rows", fast_rows)
     con.register("_bodies", bodies)

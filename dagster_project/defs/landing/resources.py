@@ -7,9 +7,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 
 from revops import settings
+from revops.warehouse import connect
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -24,9 +24,7 @@ class WarehouseResource(dg.ConfigurableResource):
 
     @contextmanager
     def connect(self):
-        p = self.db_path()
-        p.parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(str(p))
+        con = connect(self.db_path())  # one line, not a traceback, when another process holds the file
         try:
             yield con
         finally:
