@@ -25,7 +25,9 @@ import json
 import os
 import re
 import zlib
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -80,6 +82,7 @@ alter table raw.{table} add column if not exists payload_hash varchar;  -- md5 o
 # statements (~15) cost well under 2 ms a file, small enough that a batch's text and its copies stay < 1 GiB.
 BATCH_BYTES = int(os.environ.get("REVOPS_LANDING_BATCH_BYTES", 128 * 2**20))
 BATCH_FILES = int(os.environ.get("REVOPS_LANDING_BATCH_FILES", 4000))
+PREFETCH_FILES = 8  # files read ahead by the reading thread
 
 STATUS_LANDED, STATUS_UNREADABLE, STATUS_REFUSED = "landed", "unreadable", "refused"
 CONFLICT = "conflicting_duplicate"
@@ -316,6 +319,16 @@ def split_array_python(text: str) -> Iterator[tuple[int, str, str | None]]:
     body = [ln for ln in text.split("\n") if ln.strip() not in ("", "[", "]")]
     for i, line in enumerate(body, start=1):
         yield i, line.rstrip().removesuffix(","), None
+
+
+def _prepare_or_why(src: FileSource, root: Path, cand: Candidate, file_id: int, known: dict
+                    ) -> Prepared | FileResult | Unreadable:
+    """_prepare, with a file that cannot be read returned as Unreadable(reason, size, sha256) (from a thread)."""
+    try:
+        return _prepare(src, root, cand, file_id, known)
+    except Unreadable as e:
+        data = cand.path.read_bytes()
+        return Unreadable(str(e), len(data), hashlib.sha256(data).hexdigest())
 
 
 def _prepare(src: FileSource, root: Path, cand: Candidate, file_id: int, known: dict) -> Prepared | FileResult:
@@ -610,20 +623,24 @@ def _land_batch(con, src: FileSource, batch: list[Prepared], now: datetime) -> l
 
 
 def _record_problem(con, src: FileSource, cand: Candidate, problem: str, status: str, size: int = 0,
-                    digest: str = "") -> None:
-    """A file that could not be read, or was refused: one quarantine row naming it, and its manifest row (so an
-    unchanged broken file is not re-read, but is reported again on every run while it stays)."""
+                    digest: str = "", known: dict | None = None) -> None:
+    """A file that could not be read, or was refused: one quarantine row naming it, and — for a file never landed
+    — its manifest row, so that an unchanged broken file is not read again but is reported on every run while it
+    stays. A file that landed before and is unreadable now keeps its landed rows and manifest row: a later
+    corruption of the file does not delete what was read from it."""
+    landed_before = bool(known and cand.rel in known and known[cand.rel][1] == STATUS_LANDED)
     con.execute("begin transaction")
     try:
-        con.execute(f"delete from raw.{src.name} where file = ?", [cand.rel])
-        con.execute("delete from raw.quarantine where source = ? and file = ?", [src.name, cand.rel])
+        con.execute("delete from raw.quarantine where source = ? and file = ? and line is null", [src.name, cand.rel])
         con.execute("insert into raw.quarantine (source, file, line, raw_text, error) values (?, ?, null, null, ?)",
                     [src.name, cand.rel, f"{status} file: {problem}"])
-        con.execute("""
-            insert or replace into raw.landing_manifest (path, source, size_bytes, sha256, rows_read, rows_landed,
-                rows_quarantined, rows_duplicate, rows_conflicting, status, landed_at)
-            values (?, ?, ?, ?, 0, 0, 0, 0, 0, ?, now())
-        """, [cand.rel, src.name, size, digest, status])
+        if not landed_before:
+            con.execute(f"delete from raw.{src.name} where file = ?", [cand.rel])
+            con.execute("""
+                insert or replace into raw.landing_manifest (path, source, size_bytes, sha256, rows_read, rows_landed,
+                    rows_quarantined, rows_duplicate, rows_conflicting, status, landed_at)
+                values (?, ?, ?, ?, 0, 0, 0, 0, 0, ?, now())
+            """, [cand.rel, src.name, size, digest, status])
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
@@ -657,32 +674,48 @@ def land_source(con: duckdb.DuckDBPyConnection, src: FileSource, root: Path,
                 emit(r)
         batch, batch_bytes = [], 0
 
-    for i, cand in enumerate(discover(src, root)):
-        if cand.problem is not None:
-            prev = known.get(cand.rel)
-            if not (prev and prev[1] == cand.status and prev[2] == f"{cand.status} file: {cand.problem}"):
-                _record_problem(con, src, cand, cand.problem, cand.status)
-            emit(FileResult(src.name, cand.rel, problem=f"{cand.status} file: {cand.problem}"))
-            continue
-        try:
-            prep = _prepare(src, root, cand, i, known)
-        except Unreadable as e:
-            data = cand.path.read_bytes()
-            digest = hashlib.sha256(data).hexdigest()
-            prev = known.get(cand.rel)
-            if not (prev and prev[0] == digest):
-                _record_problem(con, src, cand, str(e), STATUS_UNREADABLE, len(data), digest)
-            emit(FileResult(src.name, cand.rel, problem=f"{STATUS_UNREADABLE} file: {e}"))
-            continue
-        if isinstance(prep, FileResult):
-            if prep.problem and not prep.skipped:
-                _record_problem(con, src, cand, prep.problem, STATUS_UNREADABLE)
-                prep.problem = f"{STATUS_UNREADABLE} file: {prep.problem}"
-            emit(prep)
-            continue
-        batch.append(prep)
-        batch_bytes += prep.nbytes
-        if batch_bytes >= BATCH_BYTES or len(batch) >= BATCH_FILES:
-            flush()
+    cands = discover(src, root)
+    # the next files are read, hashed and decompressed in a thread while DuckDB lands the current batch (both
+    # release the GIL); a bounded look-ahead keeps memory to a batch and a few files
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        ahead: deque = deque()
+        pos = 0
+
+        def top_up() -> None:
+            nonlocal pos
+            while pos < len(cands) and len(ahead) < PREFETCH_FILES:
+                cand = cands[pos]
+                ahead.append((cand, pos, None if cand.problem else pool.submit(_prepare_or_why, src, root, cand, pos,
+                                                                                known)))
+                pos += 1
+
+        top_up()
+        while ahead:
+            cand, i, fut = ahead.popleft()
+            top_up()
+            if cand.problem is not None:
+                prev = known.get(cand.rel)
+                if not (prev and prev[1] == cand.status and prev[2] == f"{cand.status} file: {cand.problem}"):
+                    _record_problem(con, src, cand, cand.problem, cand.status, known=known)
+                emit(FileResult(src.name, cand.rel, problem=f"{cand.status} file: {cand.problem}"))
+                continue
+            prep = fut.result()
+            if isinstance(prep, Unreadable):
+                size, digest = prep.args[1], prep.args[2]
+                prev = known.get(cand.rel)
+                if not (prev and prev[0] == digest):
+                    _record_problem(con, src, cand, prep.args[0], STATUS_UNREADABLE, size, digest, known=known)
+                emit(FileResult(src.name, cand.rel, problem=f"{STATUS_UNREADABLE} file: {prep.args[0]}"))
+                continue
+            if isinstance(prep, FileResult):
+                if prep.problem and not prep.skipped:
+                    _record_problem(con, src, cand, prep.problem, STATUS_UNREADABLE, known=known)
+                    prep.problem = f"{STATUS_UNREADABLE} file: {prep.problem}"
+                emit(prep)
+                continue
+            batch.append(prep)
+            batch_bytes += prep.nbytes
+            if batch_bytes >= BATCH_BYTES or len(batch) >= BATCH_FILES:
+                flush()
     flush()
     return out
