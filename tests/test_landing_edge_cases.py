@@ -190,3 +190,17 @@ def test_a_second_writer_gets_one_line_naming_the_process(tmp_path):
     assert out.returncode == 4
     assert out.stderr.strip() == (f"error: another revops process (pid {holder.pid}) is writing {db}; wait for it "
                                   "or use another file (--duckdb or REVOPS_DUCKDB_PATH)")
+
+
+def test_segment_parquet_files_land_through_the_same_contract(tmp_path):
+    root = tmp_path / "landing"
+    (root / "segment/2026/10/20").mkdir(parents=True)
+    src = write(tmp_path / "events.jsonl", jsonl([seg(1), seg(2, timestamp="9999-01-01T00:00:00Z"), seg(3)]))
+    duckdb.connect().execute(f"copy (select * from read_json('{src}')) to "
+                             f"'{root / 'segment/2026/10/20/events.parquet'}' (format parquet)")
+    write(root / "segment/2026/10/20/broken.parquet", b"PAR1 not really")
+    con, res = land(tmp_path / "w.duckdb", root, "segment_events")
+    by = {Path(r.path).name: r for r in res}
+    assert (by["events.parquet"].read, by["events.parquet"].landed, by["events.parquet"].quarantined) == (3, 2, 1)
+    assert "out of range" in con.execute("select error from raw.quarantine where line = 2").fetchone()[0]
+    assert by["broken.parquet"].problem.startswith("unreadable file: not a readable Parquet file")
