@@ -460,6 +460,7 @@ EXIT_WAREHOUSE_IN_USE = 4
 
 def main() -> None:
     """The `revops` entry point: expected failures end in one line on stderr and a documented exit code."""
+    from revops.hubspot import HubSpotError
     from revops.warehouse import WarehouseInUse
 
     try:
@@ -467,6 +468,11 @@ def main() -> None:
     except WarehouseInUse as e:
         typer.echo(f"error: {e}", err=True)
         raise SystemExit(EXIT_WAREHOUSE_IN_USE) from None
+    except HubSpotError as e:
+        hint = {401: "check HUBSPOT_TOKEN", 403: "the token lacks a scope (README lists them)"}.get(
+            e.status, "check HUBSPOT_BASE_URL and that the CRM answers")
+        typer.echo(f"error: CRM: {e}; {hint}", err=True)
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":

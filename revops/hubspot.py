@@ -75,6 +75,11 @@ class HubSpotClient:
         token = token or os.environ.get("HUBSPOT_TOKEN")
         if not token:
             raise FatalError("no HubSpot token: set HUBSPOT_TOKEN")
+        url = httpx.URL(self.base_url)
+        if url.scheme != "https" and url.host not in ("127.0.0.1", "localhost", "::1"):
+            # the bearer token would cross the network in clear text (DESIGN 8)
+            raise FatalError(f"refusing to send the token over plain http to {url.host}: use https "
+                             "(HUBSPOT_BASE_URL=https://api.hubapi.com) or a loopback address")
         # the token lives only in this header, never in logs or error messages
         self._http = httpx.Client(base_url=self.base_url, timeout=timeout_s,
                                   headers={"Authorization": f"Bearer {token}"})

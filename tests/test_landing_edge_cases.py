@@ -204,3 +204,41 @@ def test_segment_parquet_files_land_through_the_same_contract(tmp_path):
     assert (by["events.parquet"].read, by["events.parquet"].landed, by["events.parquet"].quarantined) == (3, 2, 1)
     assert "out of range" in con.execute("select error from raw.quarantine where line = 2").fetchone()[0]
     assert by["broken.parquet"].problem.startswith("unreadable file: not a readable Parquet file")
+
+
+def test_crm_errors_are_one_line_and_the_token_never_crosses_plain_http(tmp_path):
+    import http.server
+    import threading
+
+    class Unauthorized(http.server.BaseHTTPRequestHandler):
+        def _answer(self):
+            body = json.dumps({"status": "error", "message": "Authentication credentials not found.",
+                               "category": "INVALID_AUTHENTICATION"}).encode()
+            self.send_response(401)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = _answer
+
+        def log_message(self, *args):
+            pass
+
+    srv = http.server.HTTPServer(("127.0.0.1", 0), Unauthorized)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    env = {**os.environ, "HUBSPOT_TOKEN": "t0ps3cret"}
+    try:
+        out = subprocess.run([REVOPS, "land", "--duckdb", str(tmp_path / "w.duckdb"), "--source", "crm"],
+                             capture_output=True, text=True, timeout=120,
+                             env={**env, "HUBSPOT_BASE_URL": f"http://127.0.0.1:{srv.server_port}"})
+    finally:
+        srv.shutdown()
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert out.stderr.strip() == ("error: CRM: GET /crm/v3/owners: HTTP 401: Authentication credentials not found.; "
+                                  "check HUBSPOT_TOKEN")
+    out = subprocess.run([REVOPS, "land", "--duckdb", str(tmp_path / "w.duckdb"), "--source", "crm"],
+                         capture_output=True, text=True, env={**env, "HUBSPOT_BASE_URL": "http://crm.example.com"})
+    assert out.returncode == 1
+    assert "refusing to send the token over plain http to crm.example.com" in out.stderr
+    assert "t0ps3cret" not in out.stderr + out.stdout
