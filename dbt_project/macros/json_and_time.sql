@@ -190,3 +190,19 @@
 {% macro exact_sum(expr) -%}
     cast(sum(cast({{ expr }} as decimal(38, 9))) as double)
 {%- endmacro %}
+
+{#- The name of a HubSpot owner's primary team (teams[{id, name, primary}]), else its first team's. -#}
+{% macro primary_team_name(column) -%}
+    {{ return(adapter.dispatch('primary_team_name')(column)) }}
+{%- endmacro %}
+
+{% macro duckdb__primary_team_name(column) -%}
+    coalesce(
+        json_extract_string({{ column }}, '$.teams[*].name')[
+            list_position(json_extract_string({{ column }}, '$.teams[*].primary'), 'true')],
+        json_extract_string({{ column }}, '$.teams[0].name'))
+{%- endmacro %}
+
+{% macro default__primary_team_name(column) -%}
+    {{ json_text(column, '$.teams[0].name') }}
+{%- endmacro %}

@@ -123,7 +123,7 @@ FILE_CONTRACTS: dict[str, Contract] = {c.source: c for c in [
         Rule("traits", Kind.OBJECT), Rule("properties", Kind.OBJECT), Rule("context", Kind.OBJECT),
         _email("traits.email"), _email("properties.email"),
         _s("properties.path", max_len=10_000),
-        _s("traits.domain"), _s("traits.firstName"), _s("traits.lastName"),
+        _s("traits.domain"), _s("traits.website"), _s("traits.firstName"), _s("traits.lastName"),
     )),
     Contract("se_prospects", key=("id", "updatedAt"), versioned=True, rules=(
         Rule("id", Kind.INTEGER, required=True),

@@ -35,10 +35,26 @@ prospect_emails as (
     from prospects
 ),
 
+merged_away_contacts as (
+    -- DESIGN 4: every id in a contact's hs_merged_object_ids is an identifier of that contact's person, also when
+    -- the merged-away record is not exported (HubSpot does not list it); the exported ones are sighted as contacts
+    select distinct trim(merged.merged_id) as contact_id, merged.created_at, merged.updated_at
+    from (
+        select created_at, updated_at, {{ explode_split('merged_contact_ids', ';') }} as merged_id
+        from contacts
+        where merged_contact_ids is not null
+    ) as merged
+    where nullif(trim(merged.merged_id), '') is not null
+        and not exists (select 1 from contacts as exported where exported.contact_id = trim(merged.merged_id))
+),
+
 sightings as (
     select 'crm' as source, 'crm_contact_id' as identifier_type, contact_id as identifier_value,
            created_at as first_seen_at, updated_at as last_seen_at
     from contacts
+    union all
+    select 'crm', 'crm_contact_id', contact_id, created_at, updated_at
+    from merged_away_contacts
     union all
     select 'crm', 'email', {{ normalize_email('email') }}, created_at, updated_at
     from contacts

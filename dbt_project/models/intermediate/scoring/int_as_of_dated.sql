@@ -18,8 +18,8 @@ latest_events as (
 final as (
     -- one row either way: with var as_of set, a select over latest_events (5 rows) would repeat it five times
     select
-        {% if var('as_of') %}cast('{{ var("as_of") }}' as timestamp){% else %}coalesce(latest.latest_at, {{ utc_now() }}){% endif %}
-            as as_of
+        {% if var('as_of') %}cast('{{ var("as_of") }}' as timestamp)
+        {%- else %}coalesce(latest.latest_at, {{ utc_now() }}){% endif %} as as_of
     from (select max(latest_at) as latest_at from latest_events) as latest
 )
 

@@ -40,22 +40,47 @@ segment_signals as (
     where segment_events.call_type in ('page', 'track') and segment_events.person_id is not null
 ),
 
+firmographic_records as (
+    -- one signal per provider record (DESIGN 6); the event's identity is its domain, type, day and identifying
+    -- detail (a funding round, a hire's or a posting's title): the n-th such record of one provider is the same
+    -- event as the n-th of another, so distinct postings of one day count each and a re-report counts once
+    select
+        enrichment_signals.*,
+        {{ normalize_domain('company_domain') }} as account_domain,
+        cast(observed_at as date) as observed_day,
+        coalesce(lower(trim(coalesce({{ json_text('signal_detail', '$.round') }},
+                                     {{ json_text('signal_detail', '$.title') }},
+                                     {{ json_text('signal_detail', '$.job_title') }},
+                                     {{ json_text('signal_detail', '$.name') }}))), '') as identifying_detail
+    from enrichment_signals
+    where company_domain is not null
+),
+
+firmographic_occurrences as (
+    select
+        firmographic_records.*,
+        row_number() over (
+            partition by account_domain, signal_type, observed_day, identifying_detail, provider
+            order by observed_at, provider_signal_id
+        ) as occurrence
+    from firmographic_records
+),
+
 firmographic_signals as (
-    -- both providers may report one event: one signal per (domain, type, day), the first provider's
+    -- both providers may report one event: it counts once, as the first provider's (by name)
     select
         'enrichment:' || provider || ':' || provider_signal_id as signal_id,
         observed_at as signal_at,
         'enrichment:' || signal_type as source_event,
         cast(null as varchar) as person_id,
-        {{ stable_id('acc_', normalize_domain('company_domain')) }} as account_id,
+        {{ stable_id('acc_', 'account_domain') }} as account_id,
         'enrichment:' || provider as source,
         cast(signal_detail as varchar) as evidence_detail,
         row_number() over (
-            partition by {{ normalize_domain('company_domain') }}, signal_type, cast(observed_at as date)
+            partition by account_domain, signal_type, observed_day, identifying_detail, occurrence
             order by provider, provider_signal_id
         ) as duplicate_rank
-    from enrichment_signals
-    where company_domain is not null
+    from firmographic_occurrences
 ),
 
 reply_signals as (

@@ -46,6 +46,14 @@ profiles as (
     inner join segment_events
         on bridge.identifier_type = 'segment_anonymous_id' and segment_events.anonymous_id = bridge.identifier_value
     where segment_events.call_type = 'identify' and segment_events.first_name is not null
+    union all
+    -- a server-side identify carries the userId alone (DESIGN 3.4: anonymousId or userId, not necessarily both)
+    select bridge.person_id, 3, segment_events.occurred_at, segment_events.first_name, segment_events.last_name,
+           cast(null as varchar)
+    from bridge
+    inner join segment_events
+        on bridge.identifier_type = 'segment_user_id' and segment_events.user_id = bridge.identifier_value
+    where segment_events.call_type = 'identify' and segment_events.first_name is not null
 ),
 
 best_profiles as (

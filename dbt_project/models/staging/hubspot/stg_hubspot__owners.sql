@@ -10,7 +10,7 @@ versions as (
         lower({{ json_text('record', '$.email') }}) as owner_email,
         {{ json_text('record', '$.firstName') }} as first_name,
         {{ json_text('record', '$.lastName') }} as last_name,
-        {{ json_text('record', '$.teams[0].name') }} as primary_team,
+        {{ primary_team_name('record') }} as primary_team,
         {{ iso_to_utc(json_text('record', '$.updatedAt')) }} as updated_at,
         landed_at
     from source

@@ -15,7 +15,9 @@ final as (
         coalesce({{ json_text('record', '$.traits.email') }}, {{ json_text('record', '$.properties.email') }}) as email,
         {{ json_text('record', '$.properties.path') }} as page_path,
         {{ json_text('record', '$.groupId') }} as group_id,
-        lower({{ json_text('record', '$.traits.domain') }}) as group_domain,
+        -- a group call's company: traits.domain, else Segment's reserved trait website (a URL; identity normalizes it)
+        lower(coalesce({{ json_text('record', '$.traits.domain') }}, {{ json_text('record', '$.traits.website') }}))
+            as group_domain,
         {{ json_text('record', '$.traits.firstName') }} as first_name,
         {{ json_text('record', '$.traits.lastName') }} as last_name,
         {{ iso_to_utc(json_text('record', '$.timestamp')) }} as occurred_at,
