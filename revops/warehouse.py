@@ -1,5 +1,6 @@
-"""Opening the warehouse. DuckDB lets one process write a file at a time; a second one gets a lock error whose
-text names a path and a pid deep in a traceback. This turns it into one line a person can act on."""
+"""Opening the warehouse. DuckDB lets one process write a file at a time, and no other process may open it even to
+read meanwhile; the second one gets a lock error whose text names a path and a pid deep in a traceback. This turns
+it into one line a person can act on."""
 
 from __future__ import annotations
 
@@ -25,5 +26,5 @@ def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
             raise
         pid = re.search(r"PID (\d+)", msg)
         who = f"pid {pid.group(1)}" if pid else "pid unknown"
-        raise WarehouseInUse(f"another revops process ({who}) is writing {path}; wait for it or use another file "
-                             "(--duckdb or REVOPS_DUCKDB_PATH)") from None
+        raise WarehouseInUse(f"another process ({who}) is writing {path}; wait for it to finish or use another "
+                             "file (--duckdb or REVOPS_DUCKDB_PATH)") from None

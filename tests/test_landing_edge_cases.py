@@ -129,9 +129,9 @@ def test_symlinks_out_of_the_landing_folder_are_refused(tmp_path):
     (root / "segment/2026/10/22").symlink_to(tmp_path / "elsewhere")  # a linked folder out of the landing folder
     con, res = land(tmp_path / "w.duckdb", root, "segment_events")
     by = {Path(r.path).name: r for r in res}
-    assert by["out.jsonl"].problem.startswith("refused file: symlink to")
+    assert by["out.jsonl"].problem.startswith("refused file: a symlink to")
     assert by["loop.jsonl"].problem == "unreadable file: symlink loop"
-    assert by["22"].problem.startswith("refused file: symlink to")
+    assert by["22"].problem.startswith("refused file: a symlink to")
     assert by["in.jsonl"].duplicates == 1 and by["a.jsonl"].landed == 1
     assert con.execute("select count(*) from raw.segment_events").fetchone() == (1,)
     assert con.execute("select count(*) from raw.quarantine where line is null").fetchone() == (3,)
@@ -188,8 +188,8 @@ def test_a_second_writer_gets_one_line_naming_the_process(tmp_path):
     finally:
         holder.kill()
     assert out.returncode == 4
-    assert out.stderr.strip() == (f"error: another revops process (pid {holder.pid}) is writing {db}; wait for it "
-                                  "or use another file (--duckdb or REVOPS_DUCKDB_PATH)")
+    assert out.stderr.strip() == (f"error: another process (pid {holder.pid}) is writing {db}; wait for it to "
+                                  "finish or use another file (--duckdb or REVOPS_DUCKDB_PATH)")
 
 
 def test_segment_parquet_files_land_through_the_same_contract(tmp_path):

@@ -100,15 +100,23 @@ def case_employees_text(landing: Path, outside: Path) -> dict:
 
 
 def case_time_range(landing: Path, outside: Path) -> dict:
+    # year 9999 in two ISO fields (a Segment page, a sales mailing's deliveredAt: a touch) and a negative ESP
+    # timestamp on a `delivered` event (a touch too): the KPI days run from the first to the last touch
     seg = "segment/2026/10/15/case-year-9999.jsonl"
     _write_jsonl(landing / seg, [_segment_call(messageId="case-year-9999-1", type="page", event=None,
                                                anonymousId="anon-case-9999", name="/pricing",
                                                timestamp="9999-12-31T23:59:59.000Z",
                                                originalTimestamp="9999-12-31T23:59:59.000Z",
                                                properties={"path": "/pricing", "url": "https://x/pricing"})])
+    mailing_src = sorted((landing / "sales_engagement/mailings").rglob("*.jsonl"))
+    delivered_mailing = next(json.loads(ln) for f in mailing_src for ln in f.read_text().splitlines()
+                             if ln.strip().startswith("{") and '"deliveredAt":"2' in ln)
+    mail = "sales_engagement/mailings/2026/10/15/case-year-9999.jsonl"
+    _write_jsonl(landing / mail, [dict(delivered_mailing, id=990_000_001, deliveredAt="9999-12-31T23:59:59.000Z")])
     esp = "esp/events/2026/10/15/case-negative-ts.json"
-    _write_esp(landing / esp, [dict(_esp_events(landing, "15")[0], sg_event_id="case-negative-ts-1", timestamp=-1)])
-    return {"files": [seg, esp]}
+    delivered = next(e for e in _esp_events(landing, "15") if e["event"] == "delivered")
+    _write_esp(landing / esp, [dict(delivered, sg_event_id="case-negative-ts-1", timestamp=-1)])
+    return {"files": [seg, mail, esp]}
 
 
 def case_invalid_utf8(landing: Path, outside: Path) -> dict:
@@ -171,7 +179,8 @@ CASES = {  # name: (injector, issue item, run dbt build)
     "c2_userid_only": (case_userid_only, "(2) a Segment call with only userId", True),
     "c3_esp_ts_far": (case_esp_ts_far, "(3) ESP timestamp 9999999999999", True),
     "c4_employees_text": (case_employees_text, '(4) enrichment employees "about 329"', True),
-    "c5_time_range": (case_time_range, "(5) Segment timestamp 9999-12-31 + ESP timestamp -1", True),
+    "c5_time_range": (case_time_range, "(5) year 9999 in ISO timestamps (a Segment page, a sales mailing's "
+                                       "deliveredAt) + ESP `delivered` event with timestamp -1", True),
     "c6_invalid_utf8": (case_invalid_utf8, "(6) invalid UTF-8 byte in a Segment string (caf\\xe9@x.com)", True),
     "c7_truncated_gzip": (case_truncated_gzip, "(7) truncated .jsonl.gz placed before the other files", False),
     "c8_conflicts": (case_conflicts, "(8) same sg_event_id as a bounce; same sequence-state id+updatedAt, "
@@ -258,16 +267,21 @@ def _land_cmd(landing: Path, db: Path) -> list[str]:
 TRACEBACK_LAST = re.compile(r"^(\w+(\.\w+)*(Error|Exception|Exit)\b.*|Aborted!?)$")
 
 
-def user_sees(out: str, err: str, rc: int) -> list[str]:
+def user_sees(out: str, err: str, rc: int, reasons: list[str] = ()) -> list[str]:
     """The lines a person acts on: for a failure, the error lines (a traceback's last line, 'Aborted', 'error:'),
-    else the lines that name a problem (could not be landed / refused / unreadable / note:)."""
+    else the lines that name a problem (could not be landed / refused / unreadable / note:), and the lines of the
+    printed quarantine summary that carry one of the case's own reasons."""
     lines = [ln.rstrip() for ln in (err + "\n" + out).splitlines() if ln.strip()]
+    keys = {re.sub(r"\d+", "N", r)[:50] for r in reasons}
     keep = [ln for ln in lines if re.search(r"could not be landed|unreadable file|refused file|^note:|^error:|"
-                                            r"^Error|Aborted|Traceback|lock", ln)]
+                                            r"^Error|Aborted|Traceback|lock", ln)
+            or (keys and re.match(r"^\s+\w+\s+[\d,]+\s+\S", ln)
+                and any(k in re.sub(r"\d+", "N", ln) for k in keys))]
     if rc != 0:
         tb_last = [ln for ln in lines if TRACEBACK_LAST.match(ln.strip())]
         keep = keep + tb_last[-2:]
     seen, outl = set(), []
+    keep = ["(a rich traceback box)" if ln.lstrip().startswith("╭") and "Traceback" in ln else ln for ln in keep]
     for ln in keep:
         if ln not in seen:
             seen.add(ln)
@@ -277,13 +291,20 @@ def user_sees(out: str, err: str, rc: int) -> list[str]:
 
 def land_table(out: str) -> dict:
     """The per-source summary table printed by `revops land`."""
-    rows = {}
+    rows, header = {}, None
     for ln in out.splitlines():
         parts = ln.split()
-        if parts and parts[0] in FILE_SOURCES and len(parts) >= 7 and parts[1].replace(",", "").isdigit():
-            nums = [int(x.replace(",", "")) for x in parts[1:8] if x.replace(",", "").isdigit()]
-            keys = ["files", "skipped", "read", "landed", "quarantined", "duplicates", "conflicting"]
-            rows[parts[0]] = dict(zip(keys, nums))
+        if parts[:2] == ["source", "files"]:
+            header = [h for h in parts[1:] if h != "seconds"]
+            continue
+        if header is None:
+            continue
+        if not parts:
+            if rows:
+                break
+            continue
+        if parts[0] in FILE_SOURCES:
+            rows[parts[0]] = {k: int(v.replace(",", "")) for k, v in zip(header, parts[1:])}
     return rows
 
 
@@ -303,7 +324,7 @@ def dbt_summary(target: Path, r: dict) -> dict:
             counts[x["status"]] = counts.get(x["status"], 0) + 1
         res["statuses"] = counts
         res["nodes"] = len(results)
-        res["failures"] = [f"{x['unique_id']}: {(x.get('message') or '').strip().splitlines()[0][:300] if x.get('message') else ''}"
+        res["failures"] = [f"{x['unique_id']}: " + " / ".join((x.get("message") or "").strip().splitlines()[:2])[:400]
                            for x in results if x["status"] in ("error", "fail")][:6]
         res["warnings"] = [x["unique_id"] for x in results if x["status"] == "warn"][:20]
     else:
@@ -383,6 +404,12 @@ def metrics(db: Path, case: str, info: dict, built: bool) -> dict:
                 m["accounts_with_any_enrichment"] = a[0]
         else:
             m["dim_account"] = a
+        nn = _q(con, "select count(employee_count), count(industry), count(country), count(funding_stage), "
+                     "count(*) filter (where coalesce(employee_count::varchar, industry, country, funding_stage) "
+                     "is null) from main.dim_account")
+        if not isinstance(nn, str):
+            m["dim_account_non_null_employees/industry/country/funding_stage"] = list(nn[0][:4])
+            m["accounts_without_any_firmographic"] = nn[0][4]
         if case == "c4_employees_text":
             m["dim_account_row"] = _q(con, "select employee_count, employee_count_source from main.dim_account "
                                            "where account_domain = ?", [info["domain"]])
@@ -398,6 +425,19 @@ def metrics(db: Path, case: str, info: dict, built: bool) -> dict:
                                                           "where length(best_email) > 254")
     con.close()
     return m
+
+
+def _case_reasons(db: Path, files: list[str]) -> list[str]:
+    if not files:
+        return []
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return [r[0] for r in con.execute("select distinct error from raw.quarantine "
+                                          "where file in (select unnest(?::varchar[]))", [files]).fetchall()]
+    except duckdb.Error:
+        return []
+    finally:
+        con.close()
 
 
 def hold_lock(db: Path) -> subprocess.Popen:
@@ -426,14 +466,17 @@ def run_case(root: Path, label: str, world: Path, work: Path, case: str, no_buil
     out = {"case": case, "title": title, "injected": info.get("files", []), "info": info}
     env = _env(root, db)
     holder = hold_lock(db) if info.get("locked") else None
+    if holder is not None:
+        info["holder_pid"] = holder.pid
     try:
         r = _run(_land_cmd(landing, db), root, env, d / "land.log")
-        out["land"] = {"rc": r["rc"], "seconds": r["seconds"], "user_sees": user_sees(r["stdout"], r["stderr"], r["rc"]),
-                       "table": land_table(r["stdout"])}
+        reasons = _case_reasons(db, info.get("files", [])) if not holder else []
+        out["land"] = {"rc": r["rc"], "seconds": r["seconds"], "table": land_table(r["stdout"]),
+                       "user_sees": user_sees(r["stdout"], r["stderr"], r["rc"], reasons)}
         if info.get("rerun"):
             r2 = _run(_land_cmd(landing, db), root, env, d / "land_rerun.log")
-            out["land_rerun"] = {"rc": r2["rc"], "user_sees": user_sees(r2["stdout"], r2["stderr"], r2["rc"]),
-                                 "table": land_table(r2["stdout"])}
+            out["land_rerun"] = {"rc": r2["rc"], "table": land_table(r2["stdout"]),
+                                 "user_sees": user_sees(r2["stdout"], r2["stderr"], r2["rc"], reasons)}
         c = _run([PY, "-m", "revops.cli", "check", "--layer", "raw", "--duckdb", str(db)], root, env, d / "check.log")
         out["check"] = {"rc": c["rc"], "failed": check_summary(c)}
         if holder is not None:
@@ -458,7 +501,7 @@ def code_state(root: Path) -> dict:
         return subprocess.run(["git", "-C", str(root), *a], capture_output=True, text=True).stdout.strip()
     diff = subprocess.run(["git", "-C", str(root), "diff", "HEAD"], capture_output=True).stdout
     return {"root": str(root), "head": git("rev-parse", "--short", "HEAD"),
-            "dirty_files": git("status", "--short").splitlines(),
+            "dirty_files": [ln for ln in git("status", "--short", "--untracked-files=no").splitlines()],
             "diff_sha256": hashlib.sha256(diff).hexdigest()[:12], "at": time.strftime("%Y-%m-%d %H:%M:%S UTC",
                                                                                     time.gmtime())}
 
@@ -470,7 +513,8 @@ def cmd_run(a) -> None:
     out_path = work / f"{a.label}.json"
     doc = json.loads(out_path.read_text()) if (a.cases and out_path.exists()) else {}
     doc["code"] = code_state(root)
-    if not (work / a.label / "crm_template.duckdb").exists() or a.reland_crm:
+    # a full run lands the CRM afresh with the root's current code; a subset reuses the template if there is one
+    if not (work / a.label / "crm_template.duckdb").exists() or a.reland_crm or not a.cases:
         print(f"[{a.label}] landing the CRM into the template warehouse", flush=True)
         doc["crm"] = land_crm_template(root, world, work / a.label)
     doc.setdefault("cases", {})
@@ -484,6 +528,8 @@ def cmd_run(a) -> None:
         b = res.get("build", {})
         print(f"[{a.label}] {case}: land {res['land']['rc']} check {res['check']['rc']} "
               f"build {b.get('rc', '-')} ({res['seconds']} s)", flush=True)
+    doc["code_at_end"] = code_state(root)
+    out_path.write_text(json.dumps(doc, indent=1, default=str))
     print(f"wrote {out_path}")
 
 
@@ -521,7 +567,9 @@ def _build_cell(res: dict) -> str:
 
 NUMBERS = ["as_of", "grade_a", "mean_intent", "mart_revops_kpis_rows", "dim_account_rows",
            "accounts_with_firmographics_from_firmograph", "accounts_with_firmographics_from_acme_data",
-           "funding_stage_set", "accounts_with_any_enrichment", "dim_account_row", "raw_segment_with_U+FFFD",
+           "funding_stage_set", "accounts_with_any_enrichment",
+           "dim_account_non_null_employees/industry/country/funding_stage", "accounts_without_any_firmographic",
+           "dim_account_row", "raw_segment_with_U+FFFD",
            "identifiers_with_U+FFFD", "raw_esp_copies", "raw_sequence_state_versions", "stg_esp_events_for_id",
            "raw_segment_from_outside", "raw_esp_email_over_254", "dim_person_best_email_over_254",
            "providers_landed", "case_landed_rows"]
@@ -535,13 +583,40 @@ def _numbers_cell(res: dict, case: str) -> str:
     return "; ".join(f"{k} = {m[k]}" for k in keys)
 
 
+CASE_SOURCES = {"c1_provider_renamed": ("enrichment_companies", "enrichment_signals"),
+                "c7_truncated_gzip": tuple(FILE_SOURCES)}
+
+
+def _source_of(rel: str) -> str | None:
+    parts = rel.split("/")
+    if parts[0] == "esp":
+        return "esp_events"
+    if parts[0] == "segment":
+        return "segment_events"
+    if parts[0] == "sales_engagement":
+        return "se_" + parts[1]
+    if parts[0] == "enrichment":
+        return "enrichment_" + parts[2]
+    return None
+
+
+def _code_line(doc: dict) -> str:
+    c, e = doc["code"], doc.get("code_at_end", doc["code"])
+    s = f"`{c['root']}` at {c['head']}"
+    if c["dirty_files"]:
+        s += f" + uncommitted changes in {len(c['dirty_files'])} files (diff sha256 {c['diff_sha256']})"
+    s += f", run started {c['at']}"
+    if (e["head"], e["diff_sha256"]) != (c["head"], c["diff_sha256"]):
+        s += (f"; **the code changed during the run**: at its end {e['head']} + {len(e['dirty_files'])} "
+              f"changed files (diff sha256 {e['diff_sha256']}, {e['at']})")
+    return s
+
+
 def cmd_table(a) -> None:
     before, after = (json.loads(Path(p).read_text()) for p in (a.before, a.after))
     out = ["# Issue 13: hand-broken landing cases, before and after", "",
-           f"- before: `{before['code']['root']}` at {before['code']['head']} (run {before['code']['at']})",
-           f"- after: `{after['code']['root']}` at {after['code']['head']} + working tree "
-           f"(diff sha256 {after['code']['diff_sha256']}, {len(after['code']['dirty_files'])} changed files; "
-           f"run {after['code']['at']})",
+           f"- before: {_code_line(before)}",
+           f"- after: {_code_line(after)}",
            "- world: `revops sandbox generate --scale S --seed 42`; each case lands the 7 file sources "
            "(`python -m revops.cli land --source ...`) into a copy of a warehouse whose CRM was landed once from the "
            "sandbox server, then `revops check --layer raw`, then `dbt build` in the root's dbt_project.",
@@ -567,15 +642,15 @@ def cmd_table(a) -> None:
             row("land again: exit / sees", lambda r: f"{r['land_rerun']['rc']} / "
                 + (" ⏎ ".join(r["land_rerun"]["user_sees"]) or "(nothing)"))
         row("quarantined (injected files)", _quarantine_cell)
-        row("land summary (sources touched)", lambda r: "; ".join(
-            f"{s}: " + ", ".join(f"{k} {v}" for k, v in t.items()) for s, t in r["land"]["table"].items()
-            if s in {x.get('source') for x in r["metrics"].get("case_quarantine", []) if isinstance(x, dict)}
-            or any(s.split('_')[0] in p for p in r["injected"]) or case in ("c7_truncated_gzip",))
-            or "—")
+        row("land summary of the sources concerned", lambda r: "; ".join(
+            f"{s}: " + ", ".join(f"{k} {v:,}" for k, v in t.items()) for s, t in r["land"]["table"].items()
+            if s in CASE_SOURCES.get(case, ()) or any(_source_of(p) == s for p in r["injected"])) or "—")
         row("check --layer raw", lambda r: f"exit {r['check']['rc']}" + (
             ": " + " ⏎ ".join(r["check"].get("user_sees") or r["check"]["failed"]) if r["check"]["rc"] else ""))
         row("dbt build", _build_cell)
         row("numbers", lambda r: _numbers_cell(r, case))
+        if (b or f)["info"].get("locked"):
+            row("pid of the process holding the file", lambda r: r["info"].get("holder_pid"))
         out.append("")
     sys.stdout.write("\n".join(out) + "\n")
 
@@ -590,7 +665,8 @@ def main() -> None:
     r.add_argument("--work", default="/tmp/cases_runs", help="scratch folder for landings, warehouses and logs")
     r.add_argument("--cases", help=f"comma-separated subset of: {', '.join(CASES)}")
     r.add_argument("--no-build", action="store_true", help="skip dbt build")
-    r.add_argument("--reland-crm", action="store_true", help="land the CRM template again")
+    r.add_argument("--reland-crm", action="store_true",
+                   help="land the CRM template again (a run of all cases always does)")
     t = sub.add_parser("table", help="markdown before/after table from two result files")
     t.add_argument("before")
     t.add_argument("after")

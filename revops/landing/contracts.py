@@ -57,6 +57,7 @@ class Rule:
     min_value: int | None = None
     max_value: int | None = None
     scheduled: bool = False        # a planned time (may lie in the future): SCHEDULED_HORIZON_DAYS
+    nonempty: bool = False         # an id: "" identifies nothing
 
     @property
     def json_path(self) -> str:
@@ -81,7 +82,7 @@ def _s(path: str, **kw) -> Rule:
 
 
 def _id(path: str, **kw) -> Rule:
-    return Rule(path, Kind.STRING, max_len=ID_MAX, **kw)
+    return Rule(path, Kind.STRING, max_len=ID_MAX, nonempty=True, **kw)
 
 
 def _email(path: str, **kw) -> Rule:
@@ -251,7 +252,8 @@ def _rule_checks(rule: Rule, t: str, s: str, frag: str) -> list[tuple[str, str]]
         out.append((f"{t} <> 'VARCHAR'", "should be a string"))
     if k == Kind.ID:
         out.append((f"{t} not in ('VARCHAR', 'UBIGINT', 'BIGINT')", "should be a string or an integer"))
-        out.append((f"{t} = 'VARCHAR' and length({s}) = 0", "is empty"))
+    if k == Kind.ID or rule.nonempty:
+        out.append((f"{t} = 'VARCHAR' and length(trim({s})) = 0", "is empty"))
     if k in (Kind.INTEGER, Kind.UNIX_SECONDS):
         out.append((f"{t} not in ('UBIGINT', 'BIGINT') or try_cast({s} as bigint) is null", "should be an integer"))
     if k == Kind.OBJECT:

@@ -181,7 +181,7 @@ def discover(src: FileSource, root: Path) -> list[Candidate]:
                 except (OSError, RuntimeError):
                     continue
                 if not target.is_relative_to(real_root):  # below the source's folder: its files would count
-                    out.append(Candidate(p, rel, f"symlink to {target} outside the landing folder: not followed",
+                    out.append(Candidate(p, rel, f"a symlink to {target}, outside the landing folder (not followed)",
                                          STATUS_REFUSED))
                 continue
             if not any(rx.match(rel) for rx in rxs):
@@ -196,7 +196,7 @@ def discover(src: FileSource, root: Path) -> list[Candidate]:
                     out.append(Candidate(p, rel, f"broken symlink ({e.strerror})", STATUS_UNREADABLE))
                     continue
                 if not target.is_relative_to(real_root):
-                    out.append(Candidate(p, rel, f"symlink to {target} outside the landing folder: refused",
+                    out.append(Candidate(p, rel, f"a symlink to {target}, outside the landing folder",
                                          STATUS_REFUSED))
                     continue
             out.append(Candidate(p, rel))
@@ -231,29 +231,54 @@ def _decompress(path: Path, data: bytes) -> bytes:
 
 def json_error(text: str) -> str:
     """The reason DuckDB found a record not to be JSON, in Python's words (only rejects come here)."""
-    try:
-        obj = json.loads(text)
-    except json.JSONDecodeError as e:
-        return f"Invalid JSON: {e}"
-    except RecursionError:
-        return "Invalid JSON: nested too deeply"
-    if _has_lone_surrogate(obj):
-        return LONE_SURROGATE
-    return "Invalid JSON: not accepted by DuckDB's parser"
+    return strict_json_error(text) or "Invalid JSON: not accepted by DuckDB's parser"
 
 
 def _has_lone_surrogate(obj) -> bool:
-    if isinstance(obj, str):
-        try:
-            obj.encode("utf-8")
-        except UnicodeEncodeError:
-            return True
-        return False
-    if isinstance(obj, dict):
-        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in obj.items())
-    if isinstance(obj, list):
-        return any(_has_lone_surrogate(v) for v in obj)
+    """A string anywhere in a parsed JSON value that is not encodable as UTF-8 (iterative: nesting is unbounded)."""
+    stack = [obj]
+    while stack:
+        o = stack.pop()
+        if isinstance(o, str):
+            try:
+                o.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(o, dict):
+            stack.extend(o.keys())
+            stack.extend(o.values())
+        elif isinstance(o, list):
+            stack.extend(o)
     return False
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValueError(f"number {text} is out of range")
+    return value
+
+
+def strict_json(text: str):
+    """json.loads as RFC 8259 has it: no NaN, Infinity, or numbers beyond a double (DuckDB's parser takes those,
+    and trailing commas, so records it flags as unusual are settled here)."""
+    return json.loads(text, parse_constant=_reject_constant, parse_float=_finite)
+
+
+def strict_json_error(text: str) -> str | None:
+    try:
+        obj = strict_json(text)
+    except json.JSONDecodeError as e:
+        return f"Invalid JSON: {e}"
+    except ValueError as e:
+        return f"Invalid JSON: {e}"
+    except RecursionError:
+        return "Invalid JSON: nested too deeply"
+    return LONE_SURROGATE if _has_lone_surrogate(obj) else None
 
 
 def _python_line(line_no: int, raw: bytes) -> tuple[int, str, str | None]:
@@ -315,25 +340,66 @@ class Prepared:
         return self.size + sum(len(t) for _, t, _ in self.python_rows)
 
 
-def split_array_python(text: str) -> Iterator[tuple[int, str, str | None]]:
-    """(element index, text, reject) of a JSON array body read by Python: the slow path for a body that does not
-    parse as a whole (cut off, a broken element) — one element per line, so its good records are not lost."""
-    try:
-        elements = json.loads(text)
-    except (json.JSONDecodeError, RecursionError):
-        elements = None
-    if isinstance(elements, list):
-        for i, el in enumerate(elements, start=1):
-            raw = json.dumps(el, separators=(",", ":"), ensure_ascii=False, allow_nan=False) \
-                if not _has_lone_surrogate(el) else json.dumps(el, separators=(",", ":"))
-            yield i, raw, LONE_SURROGATE if _has_lone_surrogate(el) else None
+def split_array_python(text: str, from_bytes: bool = False) -> Iterator[tuple[int, str, str | None]]:
+    """(element index, text, reject) of a JSON array body that DuckDB could not take whole (cut off, a broken
+    element, an invalid byte): the slow path, Python's decoder element by element, so the complete events are
+    kept. After a broken element it resumes at the next line that starts an element at the first element's
+    indentation (one element a line, or pretty-printed); what it skipped is one rejected record. With
+    `from_bytes`, lone surrogates stand for invalid bytes of the file (decoded with surrogateescape)."""
+    dec = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite)
+    n, pos = len(text), 0
+    while pos < n and text[pos] in " \t\r\n\ufeff":
+        pos += 1
+    if pos >= n or text[pos] != "[":
+        yield 1, text[:100_000], "the body should be a JSON array of events"
         return
-    if elements is not None:
-        yield 1, text[:10_000], "the body should be a JSON array of events"
-        return
-    body = [ln for ln in text.split("\n") if ln.strip() not in ("", "[", "]")]
-    for i, line in enumerate(body, start=1):
-        yield i, line.rstrip().removesuffix(","), None
+    pos += 1
+    indent = None
+    i = 0
+
+    def skip_ws(p: int) -> int:
+        while p < n and text[p] in " \t\r\n":
+            p += 1
+        return p
+
+    while True:
+        pos = skip_ws(pos)
+        if pos >= n or text[pos] == "]":
+            return
+        i += 1
+        if indent is None:
+            indent = pos - (text.rfind("\n", 0, pos) + 1)
+        try:
+            el, end = dec.raw_decode(text, pos)
+            err = None
+            if _has_lone_surrogate(el):
+                err = ("invalid UTF-8: a byte that is not UTF-8 in the element" if from_bytes else LONE_SURROGATE)
+            raw = text[pos:end]
+            after = skip_ws(end)
+            if after < n and text[after] not in ",]":
+                raise ValueError("Expecting ',' delimiter after the element")
+        except (ValueError, RecursionError) as e:
+            # resume at the next line that starts a value at the elements' indentation
+            nxt, resume = pos, n
+            while True:
+                nl = text.find("\n", nxt)
+                if nl < 0:
+                    break
+                q = nl + 1 + indent
+                if q < n and text[nl + 1:q].strip() == "" and text[q] in '{["-0123456789tfn':
+                    resume = q
+                    break
+                nxt = nl + 1
+            chunk = text[pos:resume].rstrip().rstrip(",").rstrip()
+            reason = strict_json_error(chunk) if not isinstance(e, RecursionError) else None
+            yield i, chunk.encode("utf-8", errors="surrogateescape").decode("utf-8", errors="backslashreplace"), \
+                reason or f"Invalid JSON: {e}"
+            pos = resume
+            continue
+        if err:
+            raw = raw.encode("utf-8", errors="surrogateescape").decode("utf-8", errors="backslashreplace")
+        yield i, raw, err
+        pos = after + 1 if after < n and text[after] == "," else after
 
 
 def _prepare_or_why(src: FileSource, root: Path, cand: Candidate, file_id: int, known: dict
@@ -362,6 +428,8 @@ def _prepare(src: FileSource, root: Path, cand: Candidate, file_id: int, known: 
         prep.lines, prep.texts = _parquet_rows(cand.path)
         return prep
     body = _decompress(cand.path, data)
+    if body.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte order mark is no part of the first record
+        body = b"   " + body[3:]  # (spaces keep the offsets and line numbers)
     suspicious = False
     try:
         text = body.decode("utf-8") if src.fmt == "json_array" else None
@@ -372,9 +440,8 @@ def _prepare(src: FileSource, root: Path, cand: Candidate, file_id: int, known: 
         text = None
     if src.fmt == "json_array":
         if text is None or suspicious:
-            for i, t, err in split_array_python(body.decode("utf-8", errors="surrogateescape")):
-                _, t2, err2 = _python_line(i, t.encode("utf-8", errors="surrogateescape"))
-                prep.python_rows.append((i, t2, err or err2))
+            prep.python_rows.extend(split_array_python(body.decode("utf-8", errors="surrogateescape"),
+                                                       from_bytes=True))
         else:
             prep.array_text = text
         return prep
@@ -382,7 +449,7 @@ def _prepare(src: FileSource, root: Path, cand: Candidate, file_id: int, known: 
         prep.lines, prep.texts = _lines_arrow(body)
         return prep
     for i, raw in enumerate(body.split(b"\n"), start=1):
-        if raw.strip():
+        if raw.strip(b" \t\r"):
             prep.python_rows.append(_python_line(i, raw.rstrip(b"\r")))
     return prep
 
@@ -412,9 +479,9 @@ def _fate_sql(table: str) -> str:
     ),
     candidates as materialized (
         -- only keys that come twice or are landed already need their payload compared (md5 of the text)
-        select v.*, md5(rtrim(r.text, chr(13) || chr(10))) as h
+        select v.*, md5(rtrim(c.text, chr(13) || chr(10))) as h
         from valid v semi join busy b on b.base_key = v.base_key and b.provider is not distinct from v.provider
-        join _rows r using (file_id, line)
+        join _checked c using (file_id, line)
     ),
     existing as (
         -- landed rows under a key this batch delivers, or under a version one of its payloads already made
@@ -447,9 +514,11 @@ def _fate_sql(table: str) -> str:
 
 
 def _same_json(a: str, b: str) -> bool:
+    """The same JSON value up to formatting and key order. Compared as canonical text, not with ==, for which
+    true == 1 and 1 == 1.0: another payload must stay a conflict."""
     try:
-        return json.loads(a) == json.loads(b)
-    except (json.JSONDecodeError, RecursionError):
+        return json.dumps(strict_json(a), sort_keys=True) == json.dumps(strict_json(b), sort_keys=True)
+    except (ValueError, RecursionError):
         return False
 
 
@@ -460,14 +529,16 @@ def _settle_formatting_conflicts(con, table: str) -> None:
         return
     rows = con.execute(f"""
         with conflicts as (
-            select f.file_id, f.line, f.base_key, f.provider, r.text from _fate f join _rows r using (file_id, line)
+            select f.file_id, f.line, f.base_key, f.provider, rtrim(r.text, chr(13) || chr(10)) as text
+            from _fate f join _checked r using (file_id, line)
             where f.fate = 'conflict'
         ),
         first_landed as (
             select x.record_key as base_key, x.provider, x.record::varchar as text from raw.{table} x
             semi join conflicts k on x.record_key = k.base_key and x.provider is not distinct from k.provider
             union all
-            select f.base_key, f.provider, r.text from _fate f join _rows r using (file_id, line)
+            select f.base_key, f.provider, rtrim(r.text, chr(13) || chr(10)) from _fate f
+            join _checked r using (file_id, line)
             where f.fate = 'landed'
         )
         select k.file_id, k.line, k.text, any_value(l.text) from conflicts k
@@ -486,9 +557,11 @@ def _arrow_rows(rows: list[tuple[int, int, str, str | None]]) -> pa.Table:
                      "pre_error": pa.array([r[3] for r in rows], pa.string())})
 
 
-def _check_batch(con, src: FileSource, batch: list[Prepared], now: datetime) -> None:
-    """`_checked`: every record of the batch with its error (or null), delivery key and payload hash. One pass:
-    each record is parsed three times in C (valid?, types, texts) and never by Python unless it is a reject."""
+def validate_batch(con, src: FileSource, batch: list[Prepared], now: datetime) -> pa.Table:
+    """Every record of a batch of files with its error (or null) and delivery key, as Arrow: (file_id, line,
+    provider, text, error, base_key). Engine-neutral: it runs on its own in-memory DuckDB (`con`), never on the
+    warehouse, and a writer per engine takes its result (DESIGN 10). Each record is parsed three times in C
+    (valid?, types, texts) and never by Python unless it is a reject."""
     c = src.contract
     files = pa.table({"file_id": pa.array([p.file_id for p in batch], pa.int32()),
                       "file": [p.cand.rel for p in batch],
@@ -524,8 +597,8 @@ def _check_batch(con, src: FileSource, batch: list[Prepared], now: datetime) -> 
     con.execute("""
         create or replace temp view _rows as
         select file_id, line, text, null::varchar as pre_error from _fast_rows
-        -- blank lines are no records (a long line is never blank: trim only the short ones)
-        where length(text) > 4 or trim(text, ' ' || chr(9) || chr(10) || chr(13)) <> ''
+        -- blank lines are no records
+        where not regexp_full_match(text, '[ \t\r\n]*')
         union all
         select file_id, line, text, pre_error from _py_rows
         union all
@@ -538,31 +611,48 @@ def _check_batch(con, src: FileSource, batch: list[Prepared], now: datetime) -> 
                    {ok} as is_json, {contracts.parse_sql(c, guard=ok)}
             from _rows r join _files f using (file_id)
         )
-        select file_id, line, provider,
+        select file_id, line, provider, text,
                case when pre_error is not null then pre_error
                     when not is_json then ?
                     when json_type(text) <> 'OBJECT' then 'the record should be a JSON object'
                     else {contracts.error_sql(c)} end as error,
-               case when is_json then {contracts.key_sql(c)} end as base_key
+               case when is_json then {contracts.key_sql(c)} end as base_key,
+               -- DuckDB's parser also takes trailing commas, NaN, Infinity and numbers beyond a double: a record
+               -- that might hold one is settled by Python's strict parser (a false alarm costs only that)
+               is_json and regexp_matches(text, '(,[ \t\r\n]*[\\]}}])|NaN|Infinity|[0-9.][eE][+-]?[0-9]{{3}}') as unusual
         from parsed cross join (select ?::timestamptz as _landing_now)
     """, [INVALID_JSON, now])
-    bad = con.execute("select file_id, line, rtrim(text, chr(13) || chr(10)) from _checked join _rows using (file_id, line) "
-                      "where error = ?",
-                      [INVALID_JSON]).fetchall()
-    if bad:
-        con.register("_json_errors", pa.table({"file_id": pa.array([r[0] for r in bad], pa.int32()),
-                                               "line": pa.array([r[1] for r in bad], pa.int32()),
-                                               "error": [json_error(r[2]) for r in bad]}))
+    bad = con.execute("select file_id, line, rtrim(text, chr(13) || chr(10)), error = ? from _checked "
+                      "where error = ? or unusual", [INVALID_JSON, INVALID_JSON]).fetchall()
+    fixes = [(fid, ln, json_error(t) if invalid else strict_json_error(t)) for fid, ln, t, invalid in bad]
+    fixes = [f for f in fixes if f[2] is not None]
+    if fixes:
+        con.register("_json_errors", pa.table({"file_id": pa.array([r[0] for r in fixes], pa.int32()),
+                                               "line": pa.array([r[1] for r in fixes], pa.int32()),
+                                               "error": [r[2] for r in fixes]}))
         con.execute("update _checked set error = j.error from _json_errors j "
                     "where _checked.file_id = j.file_id and _checked.line = j.line")
         con.unregister("_json_errors")
+    checked = con.sql("select * exclude (unusual) from _checked").to_arrow_table()
+    con.execute("drop view if exists _rows; drop table if exists _checked; drop table if exists _array_rows")
+    for name in ("_files", "_fast_rows", "_py_rows", "_bodies"):
+        con.unregister(name)
+    return checked
 
 
-def _land_batch(con, src: FileSource, batch: list[Prepared], now: datetime) -> list[FileResult]:
+def _land_batch(con, src: FileSource, batch: list[Prepared], checked: pa.Table) -> list[FileResult]:
+    """The DuckDB writer: a validated batch (Arrow, from validate_batch) into the warehouse in one transaction —
+    duplicates and conflicts decided against what is landed, rows, quarantine and manifest written, counts
+    reconciled."""
     table, versioned = src.name, src.contract.versioned
     results = {p.file_id: FileResult(src.name, p.cand.rel, provider=p.provider) for p in batch}
+    files = pa.table({"file_id": pa.array([p.file_id for p in batch], pa.int32()),
+                      "file": [p.cand.rel for p in batch],
+                      "provider": pa.array([p.provider for p in batch], pa.string())})
+    con.execute("select 1").fetchall()  # DuckDB 2 refuses register() while an earlier result is unread
+    con.register("_checked", checked)
+    con.register("_files", files)
     try:
-        _check_batch(con, src, batch, now)
         con.execute("begin transaction")
         try:
             changed = [p.cand.rel for p in batch if p.changed]
@@ -576,20 +666,20 @@ def _land_batch(con, src: FileSource, batch: list[Prepared], now: datetime) -> l
             con.execute(f"""
                 insert into raw.{table} (record_key, record, provider, file, line, payload_hash)
                 select case when f.fate = 'conflict' then c.base_key || '#' || left(f.h, 12) else c.base_key end,
-                       rtrim(r.text, chr(13) || chr(10))::json, c.provider, fl.file, c.line, f.h
-                from _checked c join _rows r using (file_id, line) join _files fl using (file_id)
+                       rtrim(c.text, chr(13) || chr(10))::json, c.provider, fl.file, c.line, f.h
+                from _checked c join _files fl using (file_id)
                 left join _fate f using (file_id, line)
                 where c.error is null and (f.fate is null or f.fate = 'landed' or (f.fate = 'conflict' and ?))
             """, [versioned])
             con.execute("""
                 insert into raw.quarantine (source, file, line, raw_text, error)
-                select ?, fl.file, c.line, left(rtrim(r.text, chr(13) || chr(10)), 100000), c.error
-                from _checked c join _rows r using (file_id, line) join _files fl using (file_id)
+                select ?, fl.file, c.line, left(rtrim(c.text, chr(13) || chr(10)), 100000), c.error
+                from _checked c join _files fl using (file_id)
                 where c.error is not null
                 union all
                 select ?, fl.file, f.line, left(rtrim(r.text, chr(13) || chr(10)), 100000),
                        'conflicting_duplicate: key ' || f.base_key || ' was delivered before with another payload'
-                from _fate f join _rows r using (file_id, line) join _files fl using (file_id)
+                from _fate f join _checked r using (file_id, line) join _files fl using (file_id)
                 where f.fate = 'conflict' and not ?
             """, [table, table, versioned])
             counts = con.execute("""
@@ -630,13 +720,12 @@ def _land_batch(con, src: FileSource, batch: list[Prepared], now: datetime) -> l
             con.execute("rollback")
             raise
     finally:
-        for name in ("_files", "_fast_rows", "_py_rows", "_bodies", "_manifest"):
+        for name in ("_checked", "_files", "_manifest"):
             try:
                 con.unregister(name)
             except duckdb.Error:
                 pass
-        con.execute("drop view if exists _rows; drop table if exists _checked; drop table if exists _fate; "
-                    "drop table if exists _array_rows")
+        con.execute("drop table if exists _fate")
     return [results[p.file_id] for p in batch]
 
 
@@ -688,11 +777,12 @@ def land_source(con: duckdb.DuckDBPyConnection, src: FileSource, root: Path,
     def flush() -> None:
         nonlocal batch, batch_bytes
         if batch:
-            for r in _land_batch(con, src, batch, now):
+            for r in _land_batch(con, src, batch, validate_batch(validator, src, batch, now)):
                 emit(r)
         batch, batch_bytes = [], 0
 
     cands = discover(src, root)
+    validator = duckdb.connect()  # in memory: validation never touches the warehouse
     # the next files are read, hashed and decompressed in a thread while DuckDB lands the current batch (both
     # release the GIL); a bounded look-ahead keeps memory to a batch and a few files
     with ThreadPoolExecutor(max_workers=1) as pool:

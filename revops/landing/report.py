@@ -23,10 +23,19 @@ def missing_providers(seen: Iterable[str]) -> list[str]:
 
 
 def print_quarantine_summary(con, echo: Callable[[str], None]) -> None:
-    echo("\nquarantine (all landed files), by source and reason:")
-    for name, reason, n in con.execute(r"""
-        select source, regexp_replace(regexp_replace(error, 'column \d+ \(char \d+\)', 'column N'),
-                                      'offset \d+', 'offset N') as reason, count(*) as n
+    """One line per source and reason: how many records, the first one's file and line, the reason."""
+    rows = con.execute(r"""
+        select source, regexp_replace(regexp_replace(regexp_replace(error, 'column \d+ \(char \d+\)', 'column N'),
+                                      'offset \d+', 'offset N'), 'key .* was delivered', 'key K was delivered')
+                   as reason,
+               count(*) as n, min(file || coalesce(':' || line, '')) as example
         from raw.quarantine group by all order by source, n desc, reason
-    """).fetchall():
-        echo(f"  {name:<22} {n:>8,}  {reason[:160]}")
+    """).fetchall()
+    if not rows:
+        echo("\nquarantine: empty")
+        return
+    echo("\nquarantine (all landed files and pages), by source and reason, with one record's file:line:")
+    for name, reason, n, example in rows:
+        echo(f"  {name:<22} {n:>8,}  {example}  {reason[:160]}")
+    echo("  (each record with its raw text: select * from raw.quarantine where source = '<source>'; fix it where "
+         "it was exported and deliver the file again: a changed file replaces what it landed)")

@@ -20,6 +20,14 @@ precedence as (
     select * from {{ ref('enrichment_precedence') }}
 ),
 
+field_max_age as (
+    -- a provider the seed does not rank is held to the field's strictest freshness among the listed providers
+    select field, min(max_age_days) as max_age_days
+    from precedence
+    where source <> 'crm'
+    group by field
+),
+
 segment_bands as (
     select * from {{ ref('segment_bands') }}
 ),
@@ -97,12 +105,14 @@ winners as (
     from observations
     left join precedence
         on precedence.field = observations.field and precedence.source = observations.source
+    left join field_max_age on field_max_age.field = observations.field
     cross join reference_time
     where observations.field_value is not null
         and (precedence.source is not null or observations.source <> 'crm')
         and observations.observed_at <= reference_time.as_of
         and (precedence.source is not null and precedence.max_age_days is null
              or observations.observed_at >= {{ dbt.dateadd('day', '-1 * coalesce(precedence.max_age_days, '
+                                                          ~ 'field_max_age.max_age_days, '
                                                           ~ var('unranked_provider_max_age_days') ~ ')',
                                                           'reference_time.as_of') }})
 ),
