@@ -324,12 +324,12 @@ def error_sql(contract: Contract) -> str:
     for rule in contract.rules:
         i = idx[rule.path]
         t, s = f"_t[{i}]", f"_s[{i}]"
-        absent = f"({t} is null or {t} = 'NULL')"
         name = _lit(f"field '{rule.path}': ")
-        if rule.required:
-            parts.append(f"case when {absent} then {name} || 'required' end")
-        for cond, msg in _rule_checks(rule, t, s, f"_f{i}"):
-            parts.append(f"case when not {absent} and ({cond}) then {name} || {_lit(msg)} end")
+        # one CASE a rule: its first failing check (fewer, smaller expressions plan and run faster)
+        whens = [f"when {t} is null or {t} = 'NULL' then "
+                 + (f"{name} || 'required'" if rule.required else "null")]
+        whens += [f"when {cond} then {name} || {_lit(msg)}" for cond, msg in _rule_checks(rule, t, s, f"_f{i}")]
+        parts.append("case " + " ".join(whens) + " end")
     for group in contract.one_of:
         conds = " and ".join(f"(_t[{idx[p]}] is null or _t[{idx[p]}] = 'NULL')" for p in group)
         names = " or ".join(f"'{p}'" for p in group)
