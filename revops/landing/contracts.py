@@ -242,7 +242,7 @@ def _bounds(rule: Rule) -> tuple[str, str]:
     return (f"timestamptz {_lit(EARLIEST + ' 00:00:00+00')}", f"(_landing_now + interval {days} day)")
 
 
-def _rule_checks(rule: Rule, t: str, s: str, frag: str) -> list[tuple[str, str]]:
+def _rule_checks(rule: Rule, t: str, s: str, frag: str, ts: str | None = None) -> list[tuple[str, str]]:
     """(condition that is true when the present value is wrong, message) for a rule whose JSON type is `t`, its
     text `s` and, for lists only, its JSON fragment `frag`."""
     k = rule.kind
@@ -276,7 +276,7 @@ def _rule_checks(rule: Rule, t: str, s: str, frag: str) -> list[tuple[str, str]]
         out.append((f"{secs} < epoch({lo}) or {secs} > epoch({hi})",
                     "out of range (2000-01-01 to landing time + 1 day)"))
     if k in (Kind.TIME, Kind.PROP_TIME):
-        ts = f"try_cast({s} as timestamptz)"
+        ts = ts or f"try_cast({s} as timestamptz)"
         empty_ok = f"{s} = '' or " if k == Kind.PROP_TIME else ""
         out.append((f"{t} = 'VARCHAR' and not ({empty_ok}{ts} is not null)", "not a timestamp"))
         horizon = "landing time + 10 years" if rule.scheduled else "landing time + 1 day"
@@ -309,12 +309,27 @@ def parse_sql(contract: Contract, text_col: str = "text", guard: str = "true") -
     path the contract names, and `_s`, its text; plus a fragment `_f<i>` for each list-valued rule. Only rows
     where `guard` holds are parsed (DuckDB's JSON functions raise on text that is not JSON)."""
     plist = ", ".join(_path_sql(p) for p in paths(contract))
-    items = [(f"json_type({text_col}, [{plist}])", "_t"), (f"json_extract_string({text_col}, [{plist}])", "_s")]
+    # the record's own type comes last in _t ('$'): one parse for it and every field
+    items = [(f"json_type({text_col}, [{plist}, '$'])", "_t"), (f"json_extract_string({text_col}, [{plist}])", "_s")]
     for i, p in enumerate(paths(contract), start=1):
         rule = contract.rule(p)
         if rule is not None and rule.kind == Kind.STRING_LIST:
             items.append((f"json_extract({text_col}, {_path_sql(p)})", f"_f{i}"))
     return ", ".join(f"case when {guard} then {expr} end as {name}" for expr, name in items)
+
+
+def record_type_sql(contract: Contract) -> str:
+    """The JSON type of the whole record ('OBJECT' for a record), from parse_sql's `_t`."""
+    return f"_t[{len(paths(contract)) + 1}]"
+
+
+def times_sql(contract: Contract) -> str:
+    """Select-list items casting each time field once (`_ts<i>`), for error_sql and key_sql: a timestamptz cast
+    is the dearest check, and a rule uses its value three times. Needs `_s` (parse_sql) from the level below."""
+    idx = {p: i + 1 for i, p in enumerate(paths(contract))}
+    items = [f"try_cast(_s[{idx[r.path]}] as timestamptz) as _ts{idx[r.path]}" for r in contract.rules
+             if r.kind in (Kind.TIME, Kind.PROP_TIME)]
+    return ", ".join(["true as _no_times", *items])
 
 
 def error_sql(contract: Contract) -> str:
@@ -328,7 +343,7 @@ def error_sql(contract: Contract) -> str:
         # one CASE a rule: its first failing check (fewer, smaller expressions plan and run faster)
         whens = [f"when {t} is null or {t} = 'NULL' then "
                  + (f"{name} || 'required'" if rule.required else "null")]
-        whens += [f"when {cond} then {name} || {_lit(msg)}" for cond, msg in _rule_checks(rule, t, s, f"_f{i}")]
+        whens += [f"when {cond} then {name} || {_lit(msg)}" for cond, msg in _rule_checks(rule, t, s, f"_f{i}", f"_ts{i}")]
         parts.append("case " + " ".join(whens) + " end")
     for group in contract.one_of:
         conds = " and ".join(f"(_t[{idx[p]}] is null or _t[{idx[p]}] = 'NULL')" for p in group)
@@ -346,7 +361,7 @@ def key_sql(contract: Contract) -> str:
         s = f"_s[{idx[p]}]"
         rule = contract.rule(p)
         if rule is not None and rule.kind in (Kind.TIME, Kind.PROP_TIME):
-            parts.append(f"coalesce(strftime(try_cast({s} as timestamptz) at time zone 'UTC', "
+            parts.append(f"coalesce(strftime(_ts{idx[p]} at time zone 'UTC', "
                          "'%Y-%m-%dT%H:%M:%S.%gZ'), '')")
         else:
             parts.append(f"coalesce({s}, '')")
@@ -366,10 +381,11 @@ def check_records(con, contract: Contract, texts: list[str], now) -> list[tuple[
         rows = con.execute(f"""
             select i,
                    case when not {ok} then 'Invalid JSON'
-                        when json_type(text) <> 'OBJECT' then 'the record should be a JSON object'
+                        when {record_type_sql(contract)} <> 'OBJECT' then 'the record should be a JSON object'
                         else {error_sql(contract)} end,
                    case when {ok} then {key_sql(contract)} end
-            from (select i, text, {parse_sql(contract, guard=ok)} from _records)
+            from (select *, {times_sql(contract)}
+                  from (select i, text, {parse_sql(contract, guard=ok)} from _records))
             cross join (select ?::timestamptz as _landing_now)
             order by i
         """, [now]).fetchall()
