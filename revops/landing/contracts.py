@@ -320,16 +320,24 @@ def parse_sql(contract: Contract, text_col: str = "text", guard: str = "true") -
 
 def record_type_sql(contract: Contract) -> str:
     """The JSON type of the whole record ('OBJECT' for a record), from parse_sql's `_t`."""
-    return f"_t[{len(paths(contract)) + 1}]"
+    return "_t_root"
 
 
 def times_sql(contract: Contract) -> str:
     """Select-list items casting each time field once (`_ts<i>`), for error_sql and key_sql: a timestamptz cast
     is the dearest check, and a rule uses its value three times. Needs `_s` (parse_sql) from the level below."""
     idx = {p: i + 1 for i, p in enumerate(paths(contract))}
-    items = [f"try_cast(_s[{idx[r.path]}] as timestamptz) as _ts{idx[r.path]}" for r in contract.rules
+    items = [f"try_cast(_s_{idx[r.path]} as timestamptz) as _ts{idx[r.path]}" for r in contract.rules
              if r.kind in (Kind.TIME, Kind.PROP_TIME)]
     return ", ".join(["true as _no_times", *items])
+
+
+def unpack_sql(contract: Contract) -> str:
+    """Select-list items taking each field's type and text out of parse_sql's lists once (`_t_<i>`, `_s_<i>`):
+    a list element referenced in a dozen checks would otherwise be copied out a dozen times."""
+    n = len(paths(contract))
+    items = [f"_t[{i}] as _t_{i}, _s[{i}] as _s_{i}" for i in range(1, n + 1)]
+    return ", ".join([*items, f"_t[{n + 1}] as _t_root"])
 
 
 def error_sql(contract: Contract) -> str:
@@ -338,7 +346,7 @@ def error_sql(contract: Contract) -> str:
     parts = []
     for rule in contract.rules:
         i = idx[rule.path]
-        t, s = f"_t[{i}]", f"_s[{i}]"
+        t, s = f"_t_{i}", f"_s_{i}"
         name = _lit(f"field '{rule.path}': ")
         # one CASE a rule: its first failing check (fewer, smaller expressions plan and run faster)
         whens = [f"when {t} is null or {t} = 'NULL' then "
@@ -346,7 +354,7 @@ def error_sql(contract: Contract) -> str:
         whens += [f"when {cond} then {name} || {_lit(msg)}" for cond, msg in _rule_checks(rule, t, s, f"_f{i}", f"_ts{i}")]
         parts.append("case " + " ".join(whens) + " end")
     for group in contract.one_of:
-        conds = " and ".join(f"(_t[{idx[p]}] is null or _t[{idx[p]}] = 'NULL')" for p in group)
+        conds = " and ".join(f"(_t_{idx[p]} is null or _t_{idx[p]} = 'NULL')" for p in group)
         names = " or ".join(f"'{p}'" for p in group)
         parts.append(f"case when {conds} then {_lit(f'field {names}: one of them is required')} end")
     return f"nullif(concat_ws('; ', {', '.join(parts)}), '')"
@@ -358,7 +366,7 @@ def key_sql(contract: Contract) -> str:
     idx = {p: i + 1 for i, p in enumerate(paths(contract))}
     parts = []
     for p in contract.key:
-        s = f"_s[{idx[p]}]"
+        s = f"_s_{idx[p]}"
         rule = contract.rule(p)
         if rule is not None and rule.kind in (Kind.TIME, Kind.PROP_TIME):
             parts.append(f"coalesce(strftime(_ts{idx[p]} at time zone 'UTC', "
@@ -385,7 +393,8 @@ def check_records(con, contract: Contract, texts: list[str], now) -> list[tuple[
                         else {error_sql(contract)} end,
                    case when {ok} then {key_sql(contract)} end
             from (select *, {times_sql(contract)}
-                  from (select i, text, {parse_sql(contract, guard=ok)} from _records))
+                  from (select *, {unpack_sql(contract)}
+                        from (select i, text, {parse_sql(contract, guard=ok)} from _records)))
             cross join (select ?::timestamptz as _landing_now)
             order by i
         """, [now]).fetchall()

@@ -665,8 +665,11 @@ def validate_batch(con, src: FileSource, batch: list[Prepared], now: datetime) -
                    {ok} as is_json, {contracts.parse_sql(c, guard=ok)}
             from _rows r join _files f using (file_id)
         ),
+        unpacked as (
+            select *, {contracts.unpack_sql(c)} from parsed
+        ),
         timed as (
-            select *, {contracts.times_sql(c)} from parsed
+            select *, {contracts.times_sql(c)} from unpacked
         )
         select file_id, line, provider, text,
                case when pre_error is not null then pre_error
