@@ -35,6 +35,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import contracts
 from .contracts import Contract
@@ -314,6 +315,8 @@ def _fast_rows(batch: list["Prepared"]) -> pa.Table:
         # a file's first line is line 1: subtract the lines before the file (the newlines before its start)
         lines_before = np.searchsorted(nl, file_start)
         ids = np.array([p.file_id for p in bodies], dtype=np.int32)
+        # each line's newline off, in Arrow (one copy at ~3 GB/s; DuckDB's rtrim takes ten times as long)
+        text = pc.utf8_rtrim(text, characters="\r\n")
         parts.append(pa.table({"file_id": pa.array(ids[which]),
                                "line": pa.array((line_no - lines_before[which]).astype(np.int32)),
                                "text": text}))
@@ -536,7 +539,7 @@ def _fate_sql(table: str) -> str:
     ),
     candidates as materialized (
         -- only keys that come twice or are landed already need their payload compared (md5 of the text)
-        select v.*, md5(rtrim(c.text, chr(13) || chr(10))) as h
+        select v.*, md5(c.text) as h
         from valid v semi join busy b on b.base_key = v.base_key and b.provider is not distinct from v.provider
         join _checked c using (file_id, line)
     ),
@@ -586,7 +589,7 @@ def _settle_formatting_conflicts(con, table: str) -> None:
         return
     rows = con.execute(f"""
         with conflicts as (
-            select f.file_id, f.line, f.base_key, f.provider, rtrim(r.text, chr(13) || chr(10)) as text
+            select f.file_id, f.line, f.base_key, f.provider, r.text
             from _fate f join _checked r using (file_id, line)
             where f.fate = 'conflict'
         ),
@@ -594,7 +597,7 @@ def _settle_formatting_conflicts(con, table: str) -> None:
             select x.record_key as base_key, x.provider, x.record::varchar as text from raw.{table} x
             semi join conflicts k on x.record_key = k.base_key and x.provider is not distinct from k.provider
             union all
-            select f.base_key, f.provider, rtrim(r.text, chr(13) || chr(10)) from _fate f
+            select f.base_key, f.provider, r.text from _fate f
             join _checked r using (file_id, line)
             where f.fate = 'landed'
         )
@@ -660,10 +663,11 @@ def validate_batch(con, src: FileSource, batch: list[Prepared], now: datetime) -
     """)
     con.execute(f"""
         create or replace temp table _checked as
-        with parsed as (
-            select r.file_id, r.line, r.text, r.pre_error, f.provider,
-                   {ok} as is_json, {contracts.parse_sql(c, guard=ok)}
-            from _rows r join _files f using (file_id)
+        with trimmed as (
+            select r.file_id, r.line, r.text, r.pre_error, f.provider from _rows r join _files f using (file_id)
+        ),
+        parsed as (
+            select *, {ok} as is_json, {contracts.parse_sql(c, guard=ok)} from trimmed
         ),
         unpacked as (
             select *, {contracts.unpack_sql(c)} from parsed
@@ -685,7 +689,7 @@ def validate_batch(con, src: FileSource, batch: list[Prepared], now: datetime) -
                    as unusual
         from timed cross join (select ?::timestamptz as _landing_now)
     """, [INVALID_JSON, now])
-    bad = con.execute("select file_id, line, rtrim(text, chr(13) || chr(10)), error = ? from _checked "
+    bad = con.execute("select file_id, line, text, error = ? from _checked "
                       "where error = ? or unusual", [INVALID_JSON, INVALID_JSON]).fetchall()
     fixes = [(fid, ln, json_error(t) if invalid else strict_json_error(t)) for fid, ln, t, invalid in bad]
     fixes = [f for f in fixes if f[2] is not None]
@@ -729,18 +733,18 @@ def _land_batch(con, src: FileSource, batch: list[Prepared], checked: pa.Table) 
             con.execute(f"""
                 insert into raw.{table} (record_key, record, provider, file, line, payload_hash)
                 select case when f.fate = 'conflict' then c.base_key || '#' || left(f.h, 12) else c.base_key end,
-                       rtrim(c.text, chr(13) || chr(10))::json, c.provider, fl.file, c.line, f.h
+                       c.text::json, c.provider, fl.file, c.line, f.h
                 from _checked c join _files fl using (file_id)
                 left join _fate f using (file_id, line)
                 where c.error is null and (f.fate is null or f.fate = 'landed' or (f.fate = 'conflict' and ?))
             """, [versioned])
             con.execute("""
                 insert into raw.quarantine (source, file, line, raw_text, error)
-                select ?, fl.file, c.line, left(rtrim(c.text, chr(13) || chr(10)), 100000), c.error
+                select ?, fl.file, c.line, left(c.text, 100000), c.error
                 from _checked c join _files fl using (file_id)
                 where c.error is not null
                 union all
-                select ?, fl.file, f.line, left(rtrim(r.text, chr(13) || chr(10)), 100000),
+                select ?, fl.file, f.line, left(r.text, 100000),
                        'conflicting_duplicate: key ' || f.base_key || ' was delivered before with another payload'
                 from _fate f join _checked r using (file_id, line) join _files fl using (file_id)
                 where f.fate = 'conflict' and not ?
