@@ -165,12 +165,12 @@ def test_esp_file_with_nan_and_a_broken_element_does_not_raise(tmp_path):
     '{"signal_id":"s1","domain":"x.com","signal_type":"exec_hire","observed_at":"2026-10-02T04:07:34.494Z",}',
     '{"signal_id":"s1","domain":"x.com","signal_type":"exec_hire","observed_at":"2026-10-02T04:07:34.494Z","x":NaN}',
     '{"signal_id":"s1","domain":"x.com","signal_type":"exec_hire","observed_at":"2026-10-02T04:07:34.494Z","x":[1,]}',
-    '{"signal_id":"s1","domain":"x.com","signal_type":"exec_hire","observed_at":"2026-10-02T04:07:34.494Z","x":1e999}',
-], ids=["trailing_comma", "nan", "trailing_comma_in_list", "overflowing_number"])
+], ids=["trailing_comma", "nan", "trailing_comma_in_list"])
 def test_records_that_are_not_json_are_quarantined(tmp_path, text):
     """DuckDB's reader accepts trailing commas, NaN and Infinity; JSON (RFC 8259) does not, and neither do the
     readers downstream of raw (Python's json with trailing commas, most warehouses): such a record is "Invalid
-    JSON", not a landed row with that text in raw.record."""
+    JSON", not a landed row with that text in raw.record. (A number beyond a double, 1e999, is JSON by the RFC's
+    grammar: it lands, and a field rule that wants an integer refuses it.)"""
     res, rows, q = land_one(tmp_path, "enrichment_signals", "enrichment/p/signals/a.jsonl", text.encode() + b"\n")
     assert not rows, rows
     assert len(q) == 1 and q[0][1].startswith("Invalid JSON"), q
