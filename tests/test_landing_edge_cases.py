@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from revops.landing.files import SOURCES, ensure_schema, land_source
 
@@ -172,9 +173,8 @@ def test_small_files_stay_cheap(tmp_path):
     res = land_source(con, SOURCES["enrichment_signals"], root, now=NOW)
     per_file_ms = (time.perf_counter() - t0) / len(res) * 1000
     assert sum(r.landed for r in res) == 300
-    # DESIGN 9 / issue 13: <= 2 ms fixed cost a file (checked loosely here: CI machines are noisy)
-    print(f"fixed cost {per_file_ms:.2f} ms a file")
-    assert per_file_ms < 4, per_file_ms
+    # issue 13: <= 2 ms fixed cost a file (0.11-0.2 ms measured on this machine)
+    assert per_file_ms < 2, per_file_ms
 
 
 def test_a_second_writer_gets_one_line_naming_the_process(tmp_path):
@@ -237,8 +237,10 @@ def test_crm_errors_are_one_line_and_the_token_never_crosses_plain_http(tmp_path
     assert out.returncode == 1 and "Traceback" not in out.stderr
     assert out.stderr.strip() == ("error: CRM: GET /crm/v3/owners: HTTP 401: Authentication credentials not found.; "
                                   "check HUBSPOT_TOKEN")
-    out = subprocess.run([REVOPS, "land", "--duckdb", str(tmp_path / "w.duckdb"), "--source", "crm"],
-                         capture_output=True, text=True, env={**env, "HUBSPOT_BASE_URL": "http://crm.example.com"})
-    assert out.returncode == 1
-    assert "refusing to send the token over plain http to crm.example.com" in out.stderr
-    assert "t0ps3cret" not in out.stderr + out.stdout
+    # the client refuses before it opens anything: no test connects off loopback, even when this guard breaks
+    from revops.hubspot import FatalError, HubSpotClient
+
+    with pytest.raises(FatalError, match="refusing to send the token over plain http to crm.example.com") as e:
+        HubSpotClient(base_url="http://crm.example.com", token="t0ps3cret")
+    assert "t0ps3cret" not in str(e.value)
+    HubSpotClient(base_url="https://crm.example.com", token="t0ps3cret").close()  # https: allowed, nothing sent

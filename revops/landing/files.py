@@ -3,8 +3,8 @@
 Files are read whole and handed to DuckDB as Arrow (one string per record, cut at the newlines without a Python
 loop); DuckDB checks every record against its source's contract (`contracts.py`) in one statement per batch of
 files, computes delivery keys, sorts out duplicates and conflicts, and writes rows, quarantine and manifest.
-Python touches single records only where they are rejects: invalid UTF-8, lone surrogate escapes, JSON that does
-not parse (for its message), and conflicts whose text differs only in formatting.
+Python touches single records only where they are rejects: invalid UTF-8, JSON DuckDB refuses (for its message)
+or takes although it is not JSON (NaN, trailing commas), and conflicts whose text differs only in formatting.
 
 A batch of files lands in one DuckDB transaction: its valid records, its quarantined records with the reason, and
 a manifest row per file; a crash (even kill -9) mid-batch rolls every file of the batch back, so a rerun lands
@@ -76,7 +76,8 @@ create table if not exists raw.{table} (
     line integer not null,
     landed_at timestamptz not null default now()
 );
-alter table raw.{table} add column if not exists payload_hash varchar;  -- md5 of the record's text
+-- md5 of the record's text, stored where landing compared it with another payload; null means md5(record)
+alter table raw.{table} add column if not exists payload_hash varchar;
 """
 
 # A batch closes at this many bytes of records or files, whichever comes first: large enough that the per-batch
@@ -86,7 +87,6 @@ BATCH_FILES = int(os.environ.get("REVOPS_LANDING_BATCH_FILES", 4000))
 PREFETCH_FILES = 8  # files read ahead by the reading thread
 
 STATUS_LANDED, STATUS_UNREADABLE, STATUS_REFUSED = "landed", "unreadable", "refused"
-CONFLICT = "conflicting_duplicate"
 
 
 @dataclass(frozen=True)
@@ -284,8 +284,8 @@ def strict_json_error(text: str) -> str | None:
 
 
 def _python_line(line_no: int, raw: bytes) -> tuple[int, str, str | None]:
-    """(line, text, reject reason) of one record read by Python: invalid UTF-8 and lone surrogate escapes (which
-    stand for no character) are rejected here, before DuckDB sees them."""
+    """(line, text, reject reason) of one line of a file that is not valid UTF-8 as a whole: the line with the
+    invalid byte is rejected here (and kept, its bytes escaped), before DuckDB sees it."""
     try:
         return line_no, raw.decode("utf-8"), None
     except UnicodeDecodeError as e:
@@ -326,7 +326,7 @@ def _fast_rows(batch: list["Prepared"]) -> pa.Table:
 def _lines_arrow(data: bytes, nl: np.ndarray) -> tuple[np.ndarray, pa.Array, np.ndarray]:
     """(line numbers, text, start offsets) of every non-empty line of `data` (newlines at `nl`), cut by numpy over
     the buffer itself: no copy and no Python object per record. Element i runs from line i's start to the next
-    kept line's start, so it ends with the newline (and any empty lines after it); SQL trims that off."""
+    kept line's start, so it ends with the newline (and any empty lines after it); _fast_rows trims that off."""
     starts = np.concatenate(([0], nl + 1)).astype(np.int64)
     ends = np.concatenate((nl, [len(data)])).astype(np.int64)
     keep = ends > starts
@@ -862,46 +862,48 @@ def land_source(con: duckdb.DuckDBPyConnection, src: FileSource, root: Path,
     con.execute("set preserve_insertion_order = false")
     # the next files are read, hashed and decompressed in a thread while DuckDB lands the current batch (both
     # release the GIL); a bounded look-ahead keeps memory to a batch and a few files
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        ahead: deque = deque()
-        pos = 0
+    try:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            ahead: deque = deque()
+            pos = 0
 
-        def top_up() -> None:
-            nonlocal pos
-            while pos < len(cands) and len(ahead) < PREFETCH_FILES:
-                cand = cands[pos]
-                ahead.append((cand, pos, None if cand.problem else pool.submit(_prepare_or_why, src, root, cand, pos,
-                                                                                known)))
-                pos += 1
+            def top_up() -> None:
+                nonlocal pos
+                while pos < len(cands) and len(ahead) < PREFETCH_FILES:
+                    cand = cands[pos]
+                    ahead.append((cand, pos, None if cand.problem else pool.submit(_prepare_or_why, src, root, cand, pos,
+                                                                                    known)))
+                    pos += 1
 
-        top_up()
-        while ahead:
-            cand, i, fut = ahead.popleft()
             top_up()
-            if cand.problem is not None:
-                prev = known.get(cand.rel)
-                if not (prev and prev[1] == cand.status and prev[2] == f"{cand.status} file: {cand.problem}"):
-                    _record_problem(con, src, cand, cand.problem, cand.status, known=known)
-                emit(FileResult(src.name, cand.rel, problem=f"{cand.status} file: {cand.problem}"))
-                continue
-            prep = fut.result()
-            if isinstance(prep, Unreadable):
-                size, digest = prep.args[1], prep.args[2]
-                prev = known.get(cand.rel)
-                if not (prev and prev[0] == digest):
-                    _record_problem(con, src, cand, prep.args[0], STATUS_UNREADABLE, size, digest, known=known)
-                emit(FileResult(src.name, cand.rel, problem=f"{STATUS_UNREADABLE} file: {prep.args[0]}"))
-                continue
-            if isinstance(prep, FileResult):
-                if prep.problem and not prep.skipped:
-                    _record_problem(con, src, cand, prep.problem, STATUS_UNREADABLE, known=known)
-                    prep.problem = f"{STATUS_UNREADABLE} file: {prep.problem}"
-                emit(prep)
-                continue
-            batch.append(prep)
-            batch_bytes += prep.nbytes
-            if batch_bytes >= BATCH_BYTES or len(batch) >= BATCH_FILES:
-                flush()
-    flush()
-    con.execute(f"set preserve_insertion_order = {str(bool(order)).lower()}")
+            while ahead:
+                cand, i, fut = ahead.popleft()
+                top_up()
+                if cand.problem is not None:
+                    prev = known.get(cand.rel)
+                    if not (prev and prev[1] == cand.status and prev[2] == f"{cand.status} file: {cand.problem}"):
+                        _record_problem(con, src, cand, cand.problem, cand.status, known=known)
+                    emit(FileResult(src.name, cand.rel, problem=f"{cand.status} file: {cand.problem}"))
+                    continue
+                prep = fut.result()
+                if isinstance(prep, Unreadable):
+                    size, digest = prep.args[1], prep.args[2]
+                    prev = known.get(cand.rel)
+                    if not (prev and prev[0] == digest):
+                        _record_problem(con, src, cand, prep.args[0], STATUS_UNREADABLE, size, digest, known=known)
+                    emit(FileResult(src.name, cand.rel, problem=f"{STATUS_UNREADABLE} file: {prep.args[0]}"))
+                    continue
+                if isinstance(prep, FileResult):
+                    if prep.problem and not prep.skipped:
+                        _record_problem(con, src, cand, prep.problem, STATUS_UNREADABLE, known=known)
+                        prep.problem = f"{STATUS_UNREADABLE} file: {prep.problem}"
+                    emit(prep)
+                    continue
+                batch.append(prep)
+                batch_bytes += prep.nbytes
+                if batch_bytes >= BATCH_BYTES or len(batch) >= BATCH_FILES:
+                    flush()
+        flush()
+    finally:  # the caller's connection keeps its own setting, also when a batch fails
+        con.execute(f"set preserve_insertion_order = {str(bool(order)).lower()}")
     return out

@@ -27,6 +27,19 @@ person_accounts as (
     select * from {{ ref('int_person_accounts_dated') }}
 ),
 
+segment_identities as (
+    -- the names an identify call carries, under each id it names: the anonymousId of a browser, the userId of a
+    -- server-side call (DESIGN 3.4: anonymousId or userId, not necessarily both)
+    select 'segment_anonymous_id' as identifier_type, anonymous_id as identifier_value, occurred_at, first_name,
+           last_name
+    from segment_events
+    where call_type = 'identify' and first_name is not null and anonymous_id is not null
+    union all
+    select 'segment_user_id', user_id, occurred_at, first_name, last_name
+    from segment_events
+    where call_type = 'identify' and first_name is not null and user_id is not null
+),
+
 profiles as (
     -- name and title candidates: the CRM first, then the sales-engagement tool, then what the visitor typed
     select bridge.person_id, 1 as source_rank, contacts.updated_at as seen_at,
@@ -40,20 +53,12 @@ profiles as (
     inner join prospects
         on bridge.identifier_type = 'prospect_id' and cast(prospects.prospect_id as varchar) = bridge.identifier_value
     union all
-    select bridge.person_id, 3, segment_events.occurred_at, segment_events.first_name, segment_events.last_name,
-           cast(null as varchar)
+    select bridge.person_id, 3, segment_identities.occurred_at, segment_identities.first_name,
+           segment_identities.last_name, cast(null as varchar)
     from bridge
-    inner join segment_events
-        on bridge.identifier_type = 'segment_anonymous_id' and segment_events.anonymous_id = bridge.identifier_value
-    where segment_events.call_type = 'identify' and segment_events.first_name is not null
-    union all
-    -- a server-side identify carries the userId alone (DESIGN 3.4: anonymousId or userId, not necessarily both)
-    select bridge.person_id, 3, segment_events.occurred_at, segment_events.first_name, segment_events.last_name,
-           cast(null as varchar)
-    from bridge
-    inner join segment_events
-        on bridge.identifier_type = 'segment_user_id' and segment_events.user_id = bridge.identifier_value
-    where segment_events.call_type = 'identify' and segment_events.first_name is not null
+    inner join segment_identities
+        on bridge.identifier_type = segment_identities.identifier_type
+        and bridge.identifier_value = segment_identities.identifier_value
 ),
 
 best_profiles as (
