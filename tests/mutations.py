@@ -341,7 +341,7 @@ def invalid_options(rule) -> list[str]:
         opts.append("overlong")
     if k == Kind.ENUM:
         opts.append("enum")
-    if k == Kind.ID:
+    if k == Kind.ID or rule.nonempty:
         opts.append("empty_id")
     if k == Kind.INTEGER and rule.min_value is not None:
         opts.append("int_range")
@@ -416,7 +416,8 @@ def valid_mut(ch: Chooser, rule, rec: dict, n: int) -> FieldMut:
             if rule.path != "mailboxAddress":
                 opts.append("empty")
         else:
-            opts = ["text", "empty", "exact_max", "nul", "padded"]
+            # a key string (ESP sg_event_id) must not be empty: that is an invalid mutation
+            opts = ["text", "exact_max", "nul", "padded"] + ([] if rule.nonempty else ["empty"])
         o = ch.pick(opts)
         if o == "upper":
             v = f"Pbt.User{n}@Example.COM"

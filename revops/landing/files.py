@@ -84,6 +84,7 @@ alter table raw.{table} add column if not exists payload_hash varchar;
 # statements (~15) cost well under 2 ms a file, small enough that a batch's text and its copies stay < 1 GiB.
 BATCH_BYTES = int(os.environ.get("REVOPS_LANDING_BATCH_BYTES", 512 * 2**20))
 BATCH_FILES = int(os.environ.get("REVOPS_LANDING_BATCH_FILES", 4000))
+CHUNK_ROWS = int(os.environ.get("REVOPS_LANDING_CHUNK_ROWS", 8192))
 PREFETCH_FILES = 8  # files read ahead by the reading thread
 
 STATUS_LANDED, STATUS_UNREADABLE, STATUS_REFUSED = "landed", "unreadable", "refused"
@@ -175,15 +176,25 @@ def discover(src: FileSource, root: Path) -> list[Candidate]:
     out: list[Candidate] = []
     if not base.is_dir():
         return out
-    for dirpath, dirnames, filenames in os.walk(base, followlinks=False):
-        d = Path(dirpath)
-        for name in sorted(dirnames) + sorted(filenames):
-            p = d / name
-            rel = p.relative_to(root).as_posix()
-            is_link = p.is_symlink()
-            if name in dirnames and not is_link:
+    root_len = len(str(root)) + 1
+    # os.scandir on strings, not os.walk on Paths: the entry's type comes from the directory listing (no stat a
+    # file), and a Path is made only for a file that is kept (a 90-file source: 10 -> 2 ms)
+    stack = [str(base)]
+    while stack:
+        with os.scandir(stack.pop()) as it:
+            entries = list(it)
+        for e in entries:
+            rel = e.path[root_len:].replace(os.sep, "/")
+            is_link = e.is_symlink()
+            if not is_link:
+                if e.is_dir(follow_symlinks=False):
+                    stack.append(e.path)
+                    continue
+                if any(rx.match(rel) for rx in rxs):
+                    out.append(Candidate(Path(e.path), rel))
                 continue
-            if name in dirnames and is_link:
+            p = Path(e.path)
+            if p.is_dir():
                 # a linked folder is not walked: its files are counted where they really are, if inside
                 try:
                     target = p.resolve(strict=True)
@@ -195,19 +206,17 @@ def discover(src: FileSource, root: Path) -> list[Candidate]:
                 continue
             if not any(rx.match(rel) for rx in rxs):
                 continue
-            if is_link:
-                try:
-                    target = p.resolve(strict=True)
-                except RuntimeError:
-                    out.append(Candidate(p, rel, "symlink loop", STATUS_UNREADABLE))
-                    continue
-                except OSError as e:
-                    out.append(Candidate(p, rel, f"broken symlink ({e.strerror})", STATUS_UNREADABLE))
-                    continue
-                if not target.is_relative_to(real_root):
-                    out.append(Candidate(p, rel, f"a symlink to {target}, outside the landing folder",
-                                         STATUS_REFUSED))
-                    continue
+            try:
+                target = p.resolve(strict=True)
+            except RuntimeError:
+                out.append(Candidate(p, rel, "symlink loop", STATUS_UNREADABLE))
+                continue
+            except OSError as err:
+                out.append(Candidate(p, rel, f"broken symlink ({err.strerror})", STATUS_UNREADABLE))
+                continue
+            if not target.is_relative_to(real_root):
+                out.append(Candidate(p, rel, f"a symlink to {target}, outside the landing folder", STATUS_REFUSED))
+                continue
             out.append(Candidate(p, rel))
     return sorted(out, key=lambda c: c.rel)
 
@@ -320,7 +329,9 @@ def _fast_rows(batch: list["Prepared"]) -> pa.Table:
     if not parts:
         return pa.table({"file_id": pa.array([], pa.int32()), "line": pa.array([], pa.int32()),
                          "text": pa.array([], pa.large_string())})
-    return pa.concat_tables(parts)
+    # in slices of 8,192 rows (zero-copy): DuckDB scans one Arrow batch on one thread, so a batch of files as a
+    # single chunk left the second core idle (mailings 257 -> 203 ms to validate on 2 cores)
+    return pa.Table.from_batches(pa.concat_tables(parts).to_batches(max_chunksize=CHUNK_ROWS))
 
 
 def _lines_arrow(data: bytes, nl: np.ndarray) -> tuple[np.ndarray, pa.Array, np.ndarray]:
@@ -566,6 +577,20 @@ def _fate_sql(table: str) -> str:
     """
 
 
+EMPTY_FATE = ("create or replace temp table _fate (file_id integer, line integer, base_key varchar, "
+              "provider varchar, h varchar, fate varchar)")
+
+
+def _busy_sql(table: str) -> str:
+    """Whether any valid key of the batch comes twice in it or is landed already: only then has a record a fate
+    other than landing (the candidates of _fate_sql), and is the full comparison worth planning (~9 ms)."""
+    return f"""
+    select exists (select 1 from _checked where error is null group by base_key, provider having count(*) > 1)
+        or exists (select 1 from raw.{table}
+                   where record_key in (select base_key from _checked where error is null))
+    """
+
+
 def _same_json(a: str, b: str) -> bool:
     """The same JSON value up to formatting and key order. Compared as canonical text, not with ==, for which
     true == 1 and 1 == 1.0: another payload must stay a conflict."""
@@ -721,8 +746,11 @@ def _land_batch(con, src: FileSource, batch: list[Prepared], checked: pa.Table) 
                 con.execute(f"delete from raw.{table} where file in (select unnest(?::varchar[]))", [changed])
                 con.execute("delete from raw.quarantine where source = ? and file in (select unnest(?::varchar[]))",
                             [table, changed])
-            con.execute(_fate_sql(table))
-            _settle_formatting_conflicts(con, table)
+            if con.execute(_busy_sql(table)).fetchone()[0]:
+                con.execute(_fate_sql(table))
+                _settle_formatting_conflicts(con, table)
+            else:  # every key is new and comes once (a first load, a new day's files): every valid record lands
+                con.execute(EMPTY_FATE)
             # a conflicting payload lands as a new version under key#hash where the source versions its records
             con.execute(f"""
                 insert into raw.{table} (record_key, record, provider, file, line, payload_hash)
