@@ -131,6 +131,19 @@
     cast({{ dbt.current_timestamp() }} as timestamp)
 {%- endmacro %}
 
+{#- A time-zone-aware timestamp (landing's landed_at) as a UTC timestamp without time zone. -#}
+{% macro tz_to_utc(expr) -%}
+    {{ return(adapter.dispatch('tz_to_utc')(expr)) }}
+{%- endmacro %}
+
+{% macro duckdb__tz_to_utc(expr) -%}
+    cast({{ expr }} at time zone 'UTC' as timestamp)
+{%- endmacro %}
+
+{% macro default__tz_to_utc(expr) -%}
+    cast({{ expr }} as timestamp)
+{%- endmacro %}
+
 {#- The continuous percentile p (0-1) of an expression, as an aggregate. -#}
 {% macro percentile(expr, p) -%}
     {{ return(adapter.dispatch('percentile')(expr, p)) }}

@@ -1,6 +1,5 @@
 {#- Every identifier with its person (DESIGN 4): the first-pass clusters joined by the fuzzy edges, unless that
-    would make a person larger than the size cap or put CRM contacts of two first-pass clusters together (then
-    the fuzzy joins of that group are dropped). person_id
+    would make a person larger than the size cap (then the fuzzy joins of that group are dropped). person_id
     derives from the cluster's anchor, its smallest CRM contact id (its oldest contact) or, without one, the
     identifier seen first (ties by value), so new data keeps everyone's id except where clusters merge or split. -#}
 with
@@ -39,12 +38,9 @@ joined_sizes as (
     select
         joined_components.component,
         count(*) as identifier_count,
-        count(distinct clustered.cluster_id) as first_pass_clusters,
-        count(distinct clustered.cluster_id) filter (
-            where identifiers.identifier_type = 'crm_contact_id') as first_pass_clusters_with_contacts
+        count(distinct clustered.cluster_id) as first_pass_clusters
     from joined_components
     inner join clustered on clustered.identifier_id = joined_components.node
-    inner join identifiers on identifiers.identifier_id = joined_components.node
     group by joined_components.component
 ),
 
@@ -54,12 +50,10 @@ assigned as (
         clustered.cluster_id as first_pass_cluster_id,
         clustered.is_in_oversized_component,
         joined_sizes.first_pass_clusters > 1
-            and joined_sizes.identifier_count <= {{ var('identity_cluster_size_cap') }}
-            and joined_sizes.first_pass_clusters_with_contacts <= 1 as is_fuzzy_joined,
+            and joined_sizes.identifier_count <= {{ var('identity_cluster_size_cap') }} as is_fuzzy_joined,
         case
             when joined_sizes.first_pass_clusters > 1
-                and (joined_sizes.identifier_count > {{ var('identity_cluster_size_cap') }}
-                     or joined_sizes.first_pass_clusters_with_contacts > 1)
+                and joined_sizes.identifier_count > {{ var('identity_cluster_size_cap') }}
                 then clustered.cluster_id
             else joined_components.component
         end as cluster_id

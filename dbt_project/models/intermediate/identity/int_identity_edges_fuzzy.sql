@@ -1,8 +1,9 @@
 {#- The fuzzy rule (DESIGN 4) between first-pass clusters: a cluster whose emails are all free-mail joins the one
     other cluster with the same normalized full name and the same company domain. Lower confidence, rule recorded.
-    Only unambiguous matches (exactly one candidate), never between two clusters that both hold CRM contacts (two
-    contacts the CRM keeps apart are joined only by exact identifiers or a CRM merge), never into or out of an
-    oversized cluster, and never past the size cap. Endpoints are the clusters' ids (their smallest identifier). -#}
+    Also when both clusters hold a CRM contact: a personal-address contact beside a work-address contact is the
+    commonest CRM duplicate (on a foreign world the old guard kept 62 such people apart, every speed-to-lead and
+    double-touch difference there). Refused only when ambiguous (two candidates), into or out of an oversized
+    cluster, or past the size cap. Endpoints are the clusters' ids (their smallest identifier). -#}
 with
 
 clustered as (
@@ -28,8 +29,6 @@ cluster_profiles as (
         count(distinct clustered.identifier_id) as identifier_count,
         bool_or(clustered.is_in_oversized_component) as is_oversized,
         count(distinct identifiers.identifier_id) filter (where identifiers.identifier_type = 'email') as emails,
-        count(distinct identifiers.identifier_id) filter (
-            where identifiers.identifier_type = 'crm_contact_id') as crm_contacts,
         count(distinct identifiers.identifier_id) filter (
             where identifiers.identifier_type = 'email' and not identifiers.is_freemail) as non_freemail_emails
     from clustered
@@ -74,7 +73,6 @@ candidates as (
         and freemail_profile.non_freemail_emails = 0
         and not freemail_profile.is_oversized
         and not other_profile.is_oversized
-        and (freemail_profile.crm_contacts = 0 or other_profile.crm_contacts = 0)
         and freemail_profile.identifier_count + other_profile.identifier_count
             <= {{ var('identity_cluster_size_cap') }}
 ),

@@ -4,7 +4,8 @@
     [createdate - attribution_lookback_days, createdate), ordered by (time, signal id), are weighted by five
     models that each sum to 1 per deal: first_touch, last_touch, linear, time_decay (0.5^(days before createdate
     / attribution_half_life_days), normalized) and position_based (1; 0.5 + 0.5; ends attribution_position_end_weight
-    each and the rest sharing the remainder). attributed_revenue = amount × weight. -#}
+    each and the rest sharing the remainder). attributed_revenue = amount × weight. The deal's createdate (the
+    anchor of the window) and closedate ride along, so a reader can check the window and date the revenue. -#}
 with
 
 deals as (
@@ -82,6 +83,7 @@ weighted as (
         decay.signal_type,
         decay.signal_at,
         decay.amount,
+        decay.deal_created_at,
         decay.close_date,
         case models.attribution_model
             when 'first_touch' then case when decay.position = 1 then 1.0 else 0.0 end
@@ -107,6 +109,7 @@ unattributed as (
         'unattributed' as signal_type,
         cast(null as timestamp) as signal_at,
         deals.amount,
+        deals.created_at as deal_created_at,
         deals.close_date,
         1.0 as weight
     from deals
@@ -121,13 +124,15 @@ final as (
         signal_id,
         signal_type,
         signal_at,
+        deal_created_at,
         close_date,
         amount as deal_amount,
         weight,
         amount * weight as attributed_revenue
     from weighted
     union all
-    select deal_id, attribution_model, signal_id, signal_type, signal_at, close_date, amount, weight, amount * weight
+    select deal_id, attribution_model, signal_id, signal_type, signal_at, deal_created_at, close_date, amount, weight,
+           amount * weight
     from unattributed
 )
 

@@ -22,6 +22,7 @@ versions as (
         {{ iso_to_utc(json_text('record', '$.markedAsSpamAt')) }} as marked_as_spam_at,
         {{ iso_to_utc(json_text('record', '$.unsubscribedAt')) }} as unsubscribed_at,
         {{ iso_to_utc(json_text('record', '$.updatedAt')) }} as updated_at,
+        landed_at,
         file as landed_from_file,
         line as landed_from_line
     from source
