@@ -186,7 +186,7 @@ flags as (
     group by persons.person_id, persons.account_id, persons.best_email
 ),
 
-final as (
+reasoned as (
     select
         flags.*,
         case
@@ -212,6 +212,16 @@ final as (
          where meetings_by_person.person_id = flags.person_id) as last_meeting_at
     from flags
     left join touch_summary on touch_summary.person_id = flags.person_id
+),
+
+final as (
+    -- the reasons that stop all contact (the others — customer, open deal, active sequence — hand the person to
+    -- whoever already works them): routing and the stage map read this flag, not lists of their own
+    select
+        reasoned.*,
+        coalesce(reasoned.suppression_reason in ('do_not_contact', 'unsubscribed', 'hard_bounced', 'spam_reported',
+                                                 'legal_hold'), false) as is_contact_blocked
+    from reasoned
 )
 
 select * from final

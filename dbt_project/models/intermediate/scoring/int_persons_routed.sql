@@ -1,7 +1,8 @@
-{#- Route and owner of every person (DESIGN 5). route: skip (a guardrail, an existing customer, a shared mailbox,
-    no contact point, or no fit and no signal), pursue (an open deal or an active sequence already pursued, a
-    recent hand-raise, or a score at var pursue_min_score), enrich (an unknown fit field could lift the score to
-    pursue), else nurture; with a reason code, a confidence (seeds/route_rules × identity confidence, less
+{#- Route and owner of every person (DESIGN 5). Route and reason code come from seeds/route_rules: the first rule,
+    by precedence, whose condition holds — skip (a guardrail, an existing customer, a shared mailbox, no contact
+    point, or no fit and no signal), pursue (an open deal or an active sequence already pursued, a recent
+    hand-raise, or a score at var pursue_min_score), enrich (an unknown fit field could lift the score to pursue),
+    else nurture; with a confidence (seeds/route_rules × identity confidence, less
     var unknown_fit_confidence_penalty per unknown fit field) and an exception flag for human review.
     owner: the account's CRM owner, else the contact's CRM owner, else the territory's owners round-robin by
     open load (the least loaded first), else var fallback_owner_queue: never no owner. Grain: person_id. -#}
@@ -75,7 +76,8 @@ unknown_upside as (
     group by scores.person_id
 ),
 
-decided as (
+conditions as (
+    -- each routing condition named once; seeds/route_rules orders them and says what each one decides
     select
         persons.person_id,
         persons.account_id,
@@ -90,42 +92,54 @@ decided as (
         scores.unknown_fit_fields,
         guardrails.suppression_reason,
         hand_raises.last_hand_raise_at,
-        case
-            when guardrails.suppression_reason in ('do_not_contact', 'unsubscribed', 'hard_bounced', 'spam_reported',
-                                                   'legal_hold') then 'skip'
-            when guardrails.suppression_reason = 'existing_customer' then 'skip'
-            when persons.is_shared_mailbox then 'skip'
-            when persons.best_email is null and persons.primary_crm_contact_id is null then 'skip'
-            when guardrails.suppression_reason in ('open_opportunity', 'active_sequence') then 'pursue'
-            when hand_raises.person_id is not null then 'pursue'
-            when scores.lead_score >= {{ var('pursue_min_score') }} then 'pursue'
-            when scores.unknown_fit_fields is not null and scores.intent_score >= {{ var('enrich_min_intent') }}
-                and scores.lead_score + unknown_upside.unknown_fit_upside >= {{ var('pursue_min_score') }}
-                then 'enrich'
-            when scores.signal_count = 0 and scores.grade = 'D' then 'skip'
-            else 'nurture'
-        end as route,
-        case
-            when guardrails.suppression_reason in ('do_not_contact', 'unsubscribed', 'hard_bounced', 'spam_reported',
-                                                   'legal_hold') then 'suppressed'
-            when guardrails.suppression_reason = 'existing_customer' then 'existing_customer'
-            when persons.is_shared_mailbox then 'shared_mailbox'
-            when persons.best_email is null and persons.primary_crm_contact_id is null then 'no_contact_point'
-            when guardrails.suppression_reason = 'open_opportunity' then 'open_opportunity'
-            when guardrails.suppression_reason = 'active_sequence' then 'in_active_sequence'
-            when hand_raises.person_id is not null then 'hand_raiser'
-            when scores.lead_score >= {{ var('pursue_min_score') }} then 'score'
-            when scores.unknown_fit_fields is not null and scores.intent_score >= {{ var('enrich_min_intent') }}
-                and scores.lead_score + unknown_upside.unknown_fit_upside >= {{ var('pursue_min_score') }}
-                then 'fit_unknown'
-            when scores.signal_count = 0 and scores.grade = 'D' then 'no_signal'
-            else 'score'
-        end as reason_code
+        coalesce(guardrails.is_contact_blocked, false) as contact_blocked,
+        coalesce(guardrails.suppression_reason = 'existing_customer', false) as existing_customer,
+        coalesce(persons.is_shared_mailbox, false) as shared_mailbox,
+        persons.best_email is null and persons.primary_crm_contact_id is null as no_contact_point,
+        coalesce(guardrails.suppression_reason = 'open_opportunity', false) as open_opportunity,
+        coalesce(guardrails.suppression_reason = 'active_sequence', false) as active_sequence,
+        hand_raises.person_id is not null as hand_raiser,
+        coalesce(scores.lead_score >= {{ var('pursue_min_score') }}, false) as score_at_pursue_threshold,
+        coalesce(scores.unknown_fit_fields is not null and scores.intent_score >= {{ var('enrich_min_intent') }}
+                 and scores.lead_score + unknown_upside.unknown_fit_upside >= {{ var('pursue_min_score') }},
+                 false) as fit_unknown_could_pursue,
+        coalesce(scores.signal_count = 0 and scores.grade = 'D', false) as no_fit_no_signal
     from persons
     inner join scores on scores.person_id = persons.person_id
     inner join guardrails on guardrails.person_id = persons.person_id
     inner join unknown_upside on unknown_upside.person_id = persons.person_id
     left join hand_raises on hand_raises.person_id = persons.person_id
+),
+
+matched_rules as (
+    select
+        conditions.person_id,
+        route_rules.route,
+        route_rules.reason_code,
+        route_rules.base_confidence,
+        row_number() over (partition by conditions.person_id order by route_rules.precedence) as rule_rank
+    from conditions
+    cross join route_rules
+    where case route_rules.condition
+        when 'contact_blocked' then conditions.contact_blocked
+        when 'existing_customer' then conditions.existing_customer
+        when 'shared_mailbox' then conditions.shared_mailbox
+        when 'no_contact_point' then conditions.no_contact_point
+        when 'open_opportunity' then conditions.open_opportunity
+        when 'active_sequence' then conditions.active_sequence
+        when 'hand_raiser' then conditions.hand_raiser
+        when 'score_at_pursue_threshold' then conditions.score_at_pursue_threshold
+        when 'fit_unknown_could_pursue' then conditions.fit_unknown_could_pursue
+        when 'no_fit_no_signal' then conditions.no_fit_no_signal
+        when 'otherwise' then true
+        else false
+    end
+),
+
+decided as (
+    select conditions.*, matched_rules.route, matched_rules.reason_code, matched_rules.base_confidence
+    from conditions
+    inner join matched_rules on matched_rules.person_id = conditions.person_id and matched_rules.rule_rank = 1
 ),
 
 known_owners as (
@@ -194,7 +208,7 @@ final as (
         decided.person_id,
         decided.route,
         decided.reason_code,
-        round(route_rules.base_confidence * decided.identity_confidence
+        round(decided.base_confidence * decided.identity_confidence
               * greatest(0, 1 - {{ var('unknown_fit_confidence_penalty') }}
                                 * coalesce(length(decided.unknown_fit_fields)
                                            - length(replace(decided.unknown_fit_fields, ',', '')) + 1, 0)),
@@ -218,7 +232,6 @@ final as (
         decided.last_hand_raise_at,
         decided.territory
     from decided
-    inner join route_rules on route_rules.route = decided.route and route_rules.reason_code = decided.reason_code
     left join known_owners on known_owners.person_id = decided.person_id
     left join assigned on assigned.person_id = decided.person_id
 )

@@ -33,6 +33,11 @@ as_of as (
     select * from {{ ref('int_as_of_dated') }}
 ),
 
+sentences as (
+    select next_action_kind as sentence_kind, variant as sentence_variant, sentence
+    from {{ ref('next_action_sentences') }}
+),
+
 owner_domains as (
     -- the domain an owner sends sales email from: the one of their latest mailing
     select owner_id, sending_domain
@@ -57,6 +62,7 @@ facts as (
         scores.reason_1,
         scores.unknown_fit_fields,
         guardrails.suppression_reason,
+        guardrails.is_contact_blocked,
         guardrails.is_frequency_capped,
         guardrails.touches_in_cap_window,
         guardrails.last_touch_at,
@@ -94,8 +100,7 @@ staged as (
         case
             when suppression_reason = 'existing_customer' then 'customer'
             when suppression_reason = 'open_opportunity' then 'opportunity'
-            when suppression_reason in ('do_not_contact', 'unsubscribed', 'hard_bounced', 'spam_reported',
-                                        'legal_hold') then 'suppressed'
+            when is_contact_blocked then 'suppressed'
             when last_meeting_at >= as_of
                 or last_meeting_booked_at > {{ dbt.dateadd('day', -1 * var('active_window_days'), 'as_of') }}
                 then 'meeting'
@@ -135,6 +140,29 @@ actions as (
     from staged
 ),
 
+variants as (
+    -- which sentence of seeds/next_action_sentences fits the person's situation
+    select
+        actions.*,
+        case next_action_kind
+            when 'none' then case
+                when suppression_reason is not null then 'suppressed'
+                when reason_code in ('shared_mailbox', 'no_contact_point') then reason_code
+                else 'no_signal' end
+            when 'context' then case when stage = 'customer' then 'customer' else 'opportunity' end
+            when 'prepare' then case when last_meeting_at >= as_of then 'meeting_ahead' else 'recap' end
+            when 'wait' then case when is_frequency_capped then 'capped' else 'sequence' end
+            when 'email' then case when stage = 'follow_up' then 'reply' else 'first' end
+            when 'call' then case
+                when stage = 'follow_up' then 'reply'
+                when minutes_since_hand_raise <= {{ var('call_now_window_minutes') }} then 'hand_raise_now'
+                when last_hand_raise_at is not null then 'hand_raise'
+                else 'plain' end
+            else 'default'
+        end as next_action_variant
+    from actions
+),
+
 final as (
     select
         person_id,
@@ -157,45 +185,24 @@ final as (
         end as last_action,
         greatest(last_reply_at, last_meeting_booked_at, last_touch_at) as last_action_at,
         next_action_kind,
-        case next_action_kind
-            when 'none' then 'No action: ' || case
-                when suppression_reason is not null then replace(suppression_reason, '_', ' ')
-                when route_reason = 'shared_mailbox' then 'shared mailbox, not a person'
-                when route_reason = 'no_contact_point' then 'no email or CRM contact to reach (anonymous visitor)'
-                else 'no fit and no signal' end
-            when 'context' then case when stage = 'customer'
-                then 'No new-business outreach (existing customer): share with the account owner'
-                else 'Give the deal owner context' end
-                || coalesce(': ' || top_reasons, '')
-            when 'prepare' then case when last_meeting_at >= as_of
-                then 'Prepare for the meeting on ' || cast(cast(last_meeting_at as date) as varchar)
-                else 'Send the meeting recap and agree the next step' end
-                || coalesce(' (' || reason_1 || ')', '')
-            when 'wait' then case when is_frequency_capped
-                then 'Hold: ' || cast(touches_in_cap_window as varchar) || ' touches in '
-                     || cast({{ var('frequency_cap_window_days') }} as varchar) || ' days; no new enrollment'
-                else 'Let the sequence run: no new enrollment' end
-            when 'enrich' then 'Enrich ' || unknown_fit_fields || ' before routing: intent '
-                || cast(cast(round(intent_score) as integer) as varchar) || coalesce(' (' || reason_1 || ')', '')
-            when 'review' then 'Review and route the new lead' || coalesce(': ' || reason_1, '')
-            when 'nurture' then 'Keep in nurture; review in ' || cast({{ var('nurture_review_days') }} as varchar)
-                || ' days' || coalesce(' (' || reason_1 || ')', '')
-            when 'email' then case when stage = 'follow_up'
-                then 'Reply today: they answered on ' || cast(cast(last_reply_at as date) as varchar)
-                else 'Send a first email today' end || coalesce(': ' || top_reasons, '')
-            when 'call' then case
-                when stage = 'follow_up' then 'Call today about their reply of '
-                     || cast(cast(last_reply_at as date) as varchar)
-                when minutes_since_hand_raise <= {{ var('call_now_window_minutes') }}
-                    then 'Call within 5 min: demo requested ' || cast(minutes_since_hand_raise as varchar)
-                         || ' min ago'
-                when last_hand_raise_at is not null
-                    then 'Call today: asked for sales contact on ' || cast(cast(last_hand_raise_at as date) as varchar)
-                else 'Call today' end
-                || coalesce(' (' || top_reasons || ')', '')
-                || case when is_sending_domain_paused then '; email paused: ' || owner_sending_domain || ' is paused'
-                        else '' end
-        end as next_action,
+        {{ fill_placeholders('sentences.sentence', {
+            '{suppression reason}': "replace(suppression_reason, '_', ' ')",
+            '{: top reasons}': "coalesce(': ' || top_reasons, '')",
+            '{ (top reasons)}': "coalesce(' (' || top_reasons || ')', '')",
+            '{: reason 1}': "coalesce(': ' || reason_1, '')",
+            '{ (reason 1)}': "coalesce(' (' || reason_1 || ')', '')",
+            '{meeting date}': "cast(cast(last_meeting_at as date) as varchar)",
+            '{reply date}': "cast(cast(last_reply_at as date) as varchar)",
+            '{hand raise date}': "cast(cast(last_hand_raise_at as date) as varchar)",
+            '{minutes since hand raise}': "cast(minutes_since_hand_raise as varchar)",
+            '{touches in cap window}': "cast(touches_in_cap_window as varchar)",
+            '{unknown fit fields}': "unknown_fit_fields",
+            '{intent score}': "cast(cast(round(intent_score) as integer) as varchar)",
+            '{cap window days}': "'" ~ var('frequency_cap_window_days') ~ "'",
+            '{nurture review days}': "'" ~ var('nurture_review_days') ~ "'",
+            '{; email paused}': "case when is_sending_domain_paused then '; email paused: ' || owner_sending_domain
+                                 || ' is paused' else '' end",
+        }) }} as next_action,
         cast(case
             when next_action_kind = 'none' then {{ dbt.dateadd('day', var('suppressed_review_days'), 'as_of') }}
             when next_action_kind = 'nurture' then {{ dbt.dateadd('day', var('nurture_review_days'), 'as_of') }}
@@ -222,7 +229,9 @@ final as (
         suppression_reason,
         is_exception,
         as_of
-    from actions
+    from variants
+    left join sentences
+        on sentences.sentence_kind = variants.next_action_kind and sentences.sentence_variant = variants.next_action_variant
 )
 
 select * from final
