@@ -12,7 +12,7 @@ from dagster_project.defs.dbt.resources import dbt_resource
 from dagster_project.defs.landing.assets import file_landing_assets
 from dagster_project.defs.landing.crm_assets import crm_extraction
 from dagster_project.defs.landing.schedules import crm_job, crm_schedule
-from dagster_project.defs.landing.resources import WarehouseResource
+from dagster_project.defs.common.resources import WarehouseResource
 from dagster_project.defs.landing.sensors import file_landing_job, new_landing_files
 from dagster_project.defs.quality.checks import mart_contract_checks, raw_contract_checks
 from dagster_project.defs.reverse_etl.assets import crm_sync

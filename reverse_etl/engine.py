@@ -25,7 +25,7 @@ import duckdb
 import polars as pl
 
 from revops.hubspot import FatalError, HubSpotClient, HubSpotError, RetriableError
-from revops.landing.faults import crash_point
+from revops.faults import crash_point
 
 from .state import ensure_schema
 

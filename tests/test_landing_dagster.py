@@ -8,7 +8,7 @@ import dagster as dg
 import duckdb
 
 from dagster_project.defs.landing.assets import file_landing_assets
-from dagster_project.defs.landing.resources import WarehouseResource
+from dagster_project.defs.common.resources import WarehouseResource
 from dagster_project.defs.landing.sensors import new_landing_files
 
 

@@ -48,7 +48,7 @@ def test_dagster_definitions_load_and_materialize_landing_and_staging(temp_wareh
     from dagster_project.definitions import defs
     from dagster_project.defs.dbt.assets import dbt_warehouse
     from dagster_project.defs.landing.assets import file_landing_assets
-    from dagster_project.defs.landing.resources import WarehouseResource
+    from dagster_project.defs.common.resources import WarehouseResource
     from dagster_project.defs.quality.checks import mart_contract_checks, raw_contract_checks
 
     dg.Definitions.validate_loadable(defs)

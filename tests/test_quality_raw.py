@@ -8,7 +8,7 @@ import duckdb
 import pytest
 
 from dagster_project.defs.landing.assets import file_landing_assets
-from dagster_project.defs.landing.resources import WarehouseResource
+from dagster_project.defs.common.resources import WarehouseResource
 from dagster_project.defs.quality.checks import raw_contract_checks
 from dagster_project.defs.quality.soda import contract_files, verify
 from revops.landing.files import SOURCES, ensure_schema, land_source

@@ -21,7 +21,7 @@ import polars as pl
 
 from revops.hubspot import HubSpotClient
 from revops.landing.contracts import CRM_CONTRACTS, check_records
-from revops.landing.faults import crash_point
+from revops.faults import crash_point
 
 SEARCH_PAGE = 200
 SEARCH_CAP = 10_000

@@ -39,7 +39,7 @@ import pyarrow.compute as pc
 
 from . import contracts
 from .contracts import Contract
-from .faults import crash_point
+from revops.faults import crash_point
 
 DDL = """
 create schema if not exists raw;

@@ -4,7 +4,7 @@ CRM sync, so the dashboard never opens the warehouse the pipeline writes."""
 import dagster as dg
 
 from dagster_project.defs.dbt.assets import dbt_warehouse
-from dagster_project.defs.landing.resources import WarehouseResource
+from dagster_project.defs.common.resources import WarehouseResource
 from revops import snapshot
 
 MART_KEYS = [k for k in dbt_warehouse.keys if k.path[-1].startswith(snapshot.MART_PREFIXES)]

@@ -5,7 +5,7 @@ import dagster as dg
 from revops.landing.files import SOURCES, FileSource, ensure_schema, land_source
 from revops.landing.report import missing_providers
 
-from .resources import WarehouseResource
+from dagster_project.defs.common.resources import WarehouseResource
 
 FILES_READABLE = "files_readable"
 

@@ -5,7 +5,7 @@ import dagster as dg
 from revops.hubspot import HubSpotClient
 from revops.landing.crm import OBJECTS, extract_all
 
-from .resources import WarehouseResource
+from dagster_project.defs.common.resources import WarehouseResource
 
 CRM_KEYS = {obj: dg.AssetKey(["raw", f"crm_{obj}"]) for obj in [*OBJECTS, "owners", "associations"]}
 

@@ -6,7 +6,7 @@ import dagster as dg
 from revops.landing.files import SOURCES, source_files
 
 from .assets import file_landing_assets
-from .resources import WarehouseResource
+from dagster_project.defs.common.resources import WarehouseResource
 
 file_landing_job = dg.define_asset_job("land_files", selection=dg.AssetSelection.assets(*file_landing_assets))
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from dagster_project.defs.landing.resources import WarehouseResource
+from dagster_project.defs.common.resources import WarehouseResource
 
 from .soda import contract_files, verify
 

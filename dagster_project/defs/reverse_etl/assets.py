@@ -3,7 +3,7 @@
 
 import dagster as dg
 
-from dagster_project.defs.landing.resources import WarehouseResource
+from dagster_project.defs.common.resources import WarehouseResource
 from reverse_etl.engine import run_sync
 from revops.hubspot import HubSpotClient
 

@@ -1,5 +1,5 @@
-"""The warehouse connection for landing assets: the DuckDB file named by REVOPS_DUCKDB_PATH (the same
-variable dbt's profiles.yml reads), resolved when a run connects, not when definitions load."""
+"""The warehouse connection every asset, check and sensor shares: the DuckDB file named by REVOPS_DUCKDB_PATH (the
+same variable dbt's profiles.yml reads), resolved when a run connects, not when definitions load."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""Crash points for the kill -9 tests: a landing process kills itself (SIGKILL, no cleanup, no rollback) inside
-the N-th unit of work's open transaction, where N comes from the environment. Off unless the variable is set."""
+"""Crash points for the kill -9 tests of landing and the sync: the process kills itself (SIGKILL, no cleanup, no
+rollback) inside the N-th unit of work's open transaction, where N comes from the environment. Off unless the
+variable is set. The one place fault injection lives in the project's own code (the sandbox CRM has its own)."""
 
 from __future__ import annotations
 

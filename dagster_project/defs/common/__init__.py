@@ -1,0 +1,1 @@
+"""Resources every integration folder shares (the warehouse connection)."""
