@@ -14,8 +14,10 @@ final as (
         attribution_model,
         count(distinct deal_id) as deals,
         count(signal_id) as signals,
-        sum(weight) as attributed_deals,
-        sum(attributed_revenue) as attributed_revenue
+        -- exact sums: a double sum's last digits depend on the order threads add in, and two builds of the same
+        -- data must agree to the bit
+        {{ exact_sum('weight') }} as attributed_deals,
+        {{ exact_sum('attributed_revenue') }} as attributed_revenue
     from attribution
     group by cast({{ dbt.date_trunc('month', 'close_date') }} as date), signal_type, attribution_model
 )
