@@ -61,7 +61,7 @@ demo: world manifest
 	HUBSPOT_BASE_URL=$$(cat data/crm_server.url) $(BIN)/revops sync --duckdb $(REVOPS_DUCKDB_PATH)
 	@# the dashboard reads the snapshot the build and the sync published: it runs on beside the pipeline
 	@if [ -f data/dashboard.pid ]; then kill $$(cat data/dashboard.pid) 2>/dev/null || true; sleep 1; fi
-	@$(BIN)/streamlit run dashboard/app.py --server.port $(DASHBOARD_PORT) > data/dashboard.log 2>&1 & echo $$! > data/dashboard.pid
+	@$(BIN)/python -m dashboard --port $(DASHBOARD_PORT) > data/dashboard.log 2>&1 & echo $$! > data/dashboard.pid
 	@for i in $$(seq 1 60); do curl -sf http://127.0.0.1:$(DASHBOARD_PORT)/_stcore/health > /dev/null && break; sleep 1; done
 	@echo
 	@echo "Dashboard:  http://127.0.0.1:$(DASHBOARD_PORT)  (pid $$(cat data/dashboard.pid); stop: kill \$$(cat data/dashboard.pid); or make dashboard)"
@@ -105,9 +105,10 @@ bench-sync: install
 bench-l: install
 	$(BIN)/python -m sandbox.world.bench --scales L
 
-# The RevOps dashboard on the newest marts snapshot (published by every build and sync) at http://127.0.0.1:8501
+# The RevOps dashboard on the newest marts snapshot (published by every build and sync) at http://127.0.0.1:8501:
+# `python -m dashboard` binds 127.0.0.1 with usage statistics off from any directory (dashboard/launch.py)
 dashboard: install
-	$(BIN)/streamlit run dashboard/app.py --server.port $(DASHBOARD_PORT)
+	$(BIN)/python -m dashboard --port $(DASHBOARD_PORT)
 
 # every page of the running dashboard (make demo / make dashboard) as a PNG in docs/dashboard/
 screenshots: install browser

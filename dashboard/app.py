@@ -1,13 +1,15 @@
-"""The RevOps dashboard: `streamlit run dashboard/app.py` (`make dashboard`). It reads the newest read-only
-snapshot of the marts (revops/snapshot.py), never the warehouse, so it neither blocks nor is broken by a run."""
+"""The RevOps dashboard: `python -m dashboard` (`make dashboard`; dashboard/launch.py binds 127.0.0.1). It reads the
+newest read-only snapshot of the marts (revops/snapshot.py), never the warehouse, so it neither blocks nor is broken
+by a run. Served on any other address it asks for $REVOPS_DASHBOARD_PASSWORD first (dashboard/auth.py)."""
 
 import streamlit as st
 
-from dashboard import ui
+from dashboard import auth, ui
 from dashboard.views import deliverability, double_touch, next_actions, overview, signal_revenue, speed_to_lead, \
     sync_health
 
 st.set_page_config(page_title="RevOps warehouse", page_icon="📈", layout="wide")
+auth.gate()  # before anything is read or rendered
 
 snap = ui.current_snapshot()
 st.session_state["snapshot"] = snap

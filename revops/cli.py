@@ -5,13 +5,20 @@ from __future__ import annotations
 import json
 import os
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
 
 from revops import settings
+from revops.exit_codes import SYNC_STATUS, CliError, ExitCode
 
-app = typer.Typer(help="revops-warehouse: an open revenue-operations warehouse.", no_args_is_help=True)
+# Expected failures end in one line (main() below); pretty tracebacks are off, so an unexpected one is a plain
+# Python traceback, never a panel that may show local variables (a token among them).
+app = typer.Typer(help="revops-warehouse: an open revenue-operations warehouse.", no_args_is_help=True,
+                  pretty_exceptions_enable=False,
+                  epilog="Exit codes: 0 done; 1 failed; 2 wrong usage; 3 land: some files refused; 4 warehouse in "
+                         "use; 5 sync: records dead-lettered; 6 sync: aborted by a guard (docs/operations.md).")
 sandbox_app = typer.Typer(help="The simulated outside world: world generator and HubSpot-compatible CRM server.",
                           no_args_is_help=True)
 app.add_typer(sandbox_app, name="sandbox")
@@ -69,8 +76,19 @@ def sandbox_serve(
                                        latency_ms=latency_ms, drop_rate=drop_rate).items() if v is not None}
     cfg = ServerConfig.from_env(db_path=db or world / "crm_server.sqlite", world_dir=world, host=host, port=port,
                                 reseed=reseed, **overrides)
+    if not cfg.resolved_token():
+        raise CliError("no API token for the sandbox CRM: set HUBSPOT_TOKEN (its clients send the same one)")
+    from sandbox.crm_server.seed import SeedError
+
     srv = CRMServer(cfg)
-    srv.start()
+    try:
+        srv.start()
+    except SeedError as e:
+        raise CliError(f"cannot seed the CRM: {e}: generate a world first (revops sandbox generate) or pass --world",
+                       ExitCode.USAGE) from None
+    except OSError as e:
+        raise CliError(f"cannot listen on {host}:{port}: {e.strerror or e}; choose another --port or stop the "
+                       "process that holds it") from None
     typer.echo(f"CRM server listening on {srv.url} (seeded from {world / 'crm'}; token from $HUBSPOT_TOKEN)")
     if ready_file:
         ready_file.write_text(srv.url)
@@ -87,6 +105,9 @@ def sandbox_serve(
 def sandbox_counts(world: Path = typer.Option(None)) -> None:
     """Print the rows per source of a generated world."""
     world = world or settings.world_dir()
+    if not (world / "truth" / "manifest.json").exists():
+        raise CliError(f"no generated world in {world} (truth/manifest.json missing): generate one with "
+                       f"`revops sandbox generate --out {world}` or pass --world", ExitCode.USAGE)
     manifest = json.loads((world / "truth" / "manifest.json").read_text())
     typer.echo(_format_counts(manifest))
 
@@ -131,6 +152,9 @@ def land(
     if unknown:
         raise typer.BadParameter(f"unknown source(s) {', '.join(unknown)}; choose from crm, {', '.join(SOURCES)}",
                                  param_hint="--source")
+    if set(names) - {"crm"} and not root.is_dir():
+        raise CliError(f"landing folder {root} not found: pass --landing-dir or set REVOPS_LANDING_DIR "
+                       "(docs/operations.md shows the layout)", ExitCode.USAGE)
     con = connect(db)
     ensure_schema(con)
     typer.echo(f"landing into {db}")
@@ -170,7 +194,7 @@ def land(
         typer.echo(f"\n{len(problems)} file(s) could not be landed; everything else was:", err=True)
         for r in problems:
             typer.echo(f"  {r.path}: {r.problem}", err=True)
-        raise typer.Exit(3)
+        raise typer.Exit(ExitCode.FILES_REFUSED)
 
 
 @app.command("build")
@@ -185,6 +209,10 @@ def build(
 
     from revops.warehouse import connect
 
+    from dagster_project.defs.dbt.resources import dbt_project
+
+    if not Path(dbt_project.manifest_path).exists():
+        raise CliError(f"dbt manifest {dbt_project.manifest_path} not found: run `make manifest` (dbt parse) first")
     if duckdb_path:
         os.environ["REVOPS_DUCKDB_PATH"] = str(duckdb_path)
     connect(settings.duckdb_path()).close()  # another writer: one line now, not a failed step in the middle
@@ -194,6 +222,9 @@ def build(
 
     selection = (build_dbt_asset_selection([dbt_warehouse], dbt_select=select) if select
                  else dg.AssetSelection.assets(dbt_warehouse))
+    if select and not selection.resolve([dbt_warehouse]):
+        raise typer.BadParameter(f"{select!r} selects no dbt node (dbt selection syntax: a model, a folder such as "
+                                 "staging, a tag:...)", param_hint="--select")
     # a build that touches marts publishes the dashboard's snapshot after them (a failed build publishes nothing:
     # the dashboard keeps the last good one)
     if selection.resolve([dbt_warehouse]) & set(MART_KEYS):
@@ -222,9 +253,12 @@ def check(
     failure."""
     from revops.warehouse import connect
 
-    from dagster_project.defs.quality.soda import contract_files, verify
+    from dagster_project.defs.quality.soda import CONTRACTS_DIR, contract_files, verify
 
-    db = duckdb_path or settings.duckdb_path()
+    layers = sorted(p.name for p in CONTRACTS_DIR.iterdir() if p.is_dir() and contract_files(p.name))
+    if layer not in layers:
+        raise typer.BadParameter(f"unknown layer {layer!r}; valid layers: {', '.join(layers)}", param_hint="--layer")
+    db = _warehouse_file(duckdb_path or settings.duckdb_path())
     con = connect(db, read_only=True)
     failed = 0
     for table, contract in contract_files(layer).items():
@@ -238,8 +272,31 @@ def check(
         failed += not out.passed
     con.close()
     if failed:
-        typer.echo(f"{failed} contract(s) failed", err=True)
-        raise typer.Exit(1)
+        typer.echo(f"error: {failed} contract(s) of layer {layer} failed in {db} (listed above)", err=True)
+        raise typer.Exit(ExitCode.FAILED)
+
+
+def _warehouse_file(db: Path) -> Path:
+    """The warehouse a command reads must exist: a missing one is an error, never created empty."""
+    if not Path(db).is_file():
+        raise CliError(f"no warehouse at {db}: land and build one first (revops land, revops build), or point "
+                       "--duckdb / REVOPS_DUCKDB_PATH at it", ExitCode.USAGE)
+    return db
+
+
+@contextmanager
+def _built(db: Path):
+    """A table the command reads is missing: the warehouse was not built (that far) yet. One line, not a trace."""
+    import duckdb
+
+    try:
+        yield
+    except duckdb.CatalogException as e:
+        raise CliError(f"{db}: {_first_line(e)}: build the warehouse first (revops build)") from None
+
+
+def _first_line(e: BaseException) -> str:
+    return (str(e).strip().splitlines() or [type(e).__name__])[0]
 
 
 def _world_with_truth(world: Path | None, truth_file: str) -> Path:
@@ -267,11 +324,14 @@ def eval_identity(
     from revops.identity.evaluate import evaluate_warehouse, record
 
     world = _world_with_truth(world, "identifiers.csv")
-    db = duckdb_path or settings.duckdb_path()
+    db = _warehouse_file(duckdb_path or settings.duckdb_path())
     con = connect(db)
-    result = evaluate_warehouse(con, world)
-    record(con, world, result)
-    con.close()
+    try:
+        with _built(db):
+            result = evaluate_warehouse(con, world)
+            record(con, world, result)
+    finally:
+        con.close()
     typer.echo(f"{'scope':<8} {'subset':<32} {'items':>9} {'precision':>9} {'recall':>7} {'f1':>7} "
                f"{'over-merged':>11} {'split':>7}")
     for m in result["metrics"]:
@@ -298,10 +358,11 @@ def calibrate_scoring(
 
     from revops.scoring.calibrate import calibrate
 
-    db = duckdb_path or settings.duckdb_path()
+    db = _warehouse_file(duckdb_path or settings.duckdb_path())
     con = connect(db)
     try:
-        res = calibrate(con, window_days=window_days)
+        with _built(db):
+            res = calibrate(con, window_days=window_days)
     except ValueError as e:
         raise typer.BadParameter(str(e), param_hint="--window-days") from e
     finally:
@@ -330,12 +391,15 @@ def eval_scoring(
     from revops.scoring.evaluate import distributions, evaluate_scoring, record
 
     world = _world_with_truth(world, "persons.csv")
-    db = duckdb_path or settings.duckdb_path()
+    db = _warehouse_file(duckdb_path or settings.duckdb_path())
     con = connect(db)
-    m = evaluate_scoring(con, world)
-    dist = distributions(con)
-    record(con, world, weights, m)
-    con.close()
+    try:
+        with _built(db):
+            m = evaluate_scoring(con, world)
+            dist = distributions(con)
+            record(con, world, weights, m)
+    finally:
+        con.close()
     typer.echo(f"{m['people']:,} people, {m['positives']:,} with an opportunity in the 30 days after as_of "
                f"({m['base_rate']:.1%})")
     typer.echo(f"AUC lead_score {m['auc_lead_score']:.4f}   oracle (generator propensity) "
@@ -357,15 +421,27 @@ def sync(
     objects: list[str] = typer.Option(["contacts", "companies"], "--object", help="CRM object to sync."),
 ) -> None:
     """Write the warehouse's scores and next actions into the CRM (HUBSPOT_BASE_URL, HUBSPOT_TOKEN): only what
-    changed since the last confirmed sync, batched, retried, dead-lettered and audited in schema crm_sync."""
+    changed since the last confirmed sync, batched, retried, dead-lettered and audited in schema crm_sync.
+    Exit 0: every record confirmed (or a dry run); 5: finished, but records were dead-lettered (the next run retries
+    them); 6: a guard aborted the run (the plan changes too large a share of the records: --force; or the error
+    rate passed the circuit breaker's threshold); 4: the warehouse is in use; 2: wrong usage; 1: any other
+    failure (the CRM refused the token, ...)."""
     from revops.warehouse import connect
 
-    from reverse_etl.engine import run_sync
+    from reverse_etl.engine import OBJECTS, run_sync
     from revops.hubspot import HubSpotClient
 
-    db = duckdb_path or settings.duckdb_path()
+    unknown = [o for o in objects if o not in OBJECTS]
+    if unknown:
+        raise typer.BadParameter(f"the sync does not write {', '.join(map(repr, unknown))}; it writes "
+                                 f"{', '.join(OBJECTS)}", param_hint="--object")
+    db = _warehouse_file(duckdb_path or settings.duckdb_path())
     con = connect(db)
     try:
+        for obj in objects:  # what the sync reads, checked before anything is planned or sent
+            with _built(db):
+                con.execute(f"select 1 from main.{OBJECTS[obj]['model']} limit 0")
+                con.execute("select 1 from config.field_ownership limit 0")
         if dry_run:
             res = run_sync(con, None, objects=tuple(objects), dry_run=True)
         else:
@@ -385,10 +461,25 @@ def sync(
     typer.echo(f"run {res.run_id}: {res.status}. plan: {p['create']:,} creates, {p['update']:,} updates, "
                f"{p['unchanged']:,} unchanged, {p['rejected']:,} rejected; sent {res.sent:,}, confirmed "
                f"{res.succeeded:,}, dead-lettered {res.dead_lettered:,}")
-    if res.message:
-        typer.echo(res.message)
-    if res.status in ("aborted", "stopped"):
-        raise typer.Exit(1)
+    code = SYNC_STATUS.get(res.status, ExitCode.FAILED)
+    if code == ExitCode.OK:
+        if res.message:
+            typer.echo(res.message)
+        return
+    if code == ExitCode.DEAD_LETTERED:
+        message = (f"sync run {res.run_id}: {res.dead_lettered:,} record(s) dead-lettered in {db} "
+                   "(crm_sync.dead_letters has each error); the next sync retries them")
+    elif code == ExitCode.SYNC_ABORTED:
+        message = (f"sync run {res.run_id} {res.status} before its end: {res.message}"
+                   + ("" if res.status == "aborted" else "; crm_sync.dead_letters has each error: fix the cause "
+                      "and run again"))
+    else:
+        import re
+
+        status = re.search(r"HTTP (\d{3})", res.message)
+        message = (f"sync run {res.run_id} failed: {res.message}"
+                   + (f"; {_crm_hint(int(status.group(1)))}" if status else ""))
+    raise CliError(message, code)
 
 
 @app.command("snapshot")
@@ -399,8 +490,28 @@ def publish_snapshot(
     """Publish a read-only snapshot of the marts for the dashboard (build and sync do this themselves)."""
     from revops import snapshot
 
-    snap = snapshot.publish(duckdb_path or settings.duckdb_path(), out)
+    db = _warehouse_file(duckdb_path or settings.duckdb_path())
+    try:
+        snap = snapshot.publish(db, out)
+    except snapshot.NothingToPublish as e:
+        raise CliError(str(e)) from None
     typer.echo(f"published {snap.tables} tables to {snap.path}")
+
+
+@app.command("dashboard")
+def serve_dashboard(
+    address: str = typer.Option(None, help="Address to listen on (default $REVOPS_DASHBOARD_ADDRESS, else "
+                                "127.0.0.1); any other than loopback needs $REVOPS_DASHBOARD_PASSWORD."),
+    port: int = typer.Option(None, help="Default $DASHBOARD_PORT, else 8501."),
+) -> None:
+    """Serve the RevOps dashboard (Streamlit) over the newest marts snapshot: 127.0.0.1, headless, no usage
+    statistics, from whatever directory it is started (same as `python -m dashboard`)."""
+    from dashboard.launch import LaunchRefused, launch
+
+    try:
+        launch(address, port)  # replaces this process with the server
+    except LaunchRefused as e:
+        raise CliError(str(e), ExitCode.USAGE) from None
 
 
 @app.command("kpis")
@@ -453,26 +564,69 @@ def kpis(duckdb_path: Path = typer.Option(None, "--duckdb", help="Default $REVOP
     con.close()
 
 
-# Exit codes (docs/cli.md): 0 done; 1 failed; 2 wrong usage; 3 landed, but files could not be read or were
-# refused; 4 the warehouse is in use by another process.
-EXIT_WAREHOUSE_IN_USE = 4
+# Exit codes: the table is revops/exit_codes.py (ExitCode), explained in docs/operations.md.
+EXIT_WAREHOUSE_IN_USE = ExitCode.WAREHOUSE_IN_USE
+
+
+def _crm_hint(status: int | None) -> str:
+    """What to do about a CRM error, by its HTTP status."""
+    if status == 401:
+        return "check HUBSPOT_TOKEN"
+    if status == 403:
+        return "the token lacks a scope (docs/operations.md lists them)"
+    if status is None or status == 429 or status >= 500:
+        return "check HUBSPOT_BASE_URL and that the CRM answers; a later run resumes where this one stopped"
+    return "check HUBSPOT_BASE_URL"
+
+
+def _fail(message: str, code: int) -> SystemExit:
+    """One line on stderr (never more: a message's own newlines are folded) and the exit code to raise."""
+    typer.echo("error: " + " ".join(str(message).split()), err=True)
+    return SystemExit(int(code))
 
 
 def main() -> None:
-    """The `revops` entry point: expected failures end in one line on stderr and a documented exit code."""
-    from revops.hubspot import HubSpotError
+    """The `revops` entry point: expected failures end in one line on stderr (what, where, what to do) and the
+    exit code of revops/exit_codes.py; an unexpected one is a plain traceback and exit 1."""
+    import sys
+
+    import duckdb
+
+    from revops.hubspot import FatalError, HubSpotError
     from revops.warehouse import WarehouseInUse
 
+    # click's exceptions as this Typer ships them (it vendors click: `import click` would be another module)
+    click = sys.modules[typer.BadParameter.__module__]
+    no_args_is_help = getattr(click, "NoArgsIsHelpError", ())
+    aborted = (typer.Abort, getattr(click, "Abort", typer.Abort))
     try:
-        app()
+        code = app(standalone_mode=False)
+    except CliError as e:
+        raise _fail(str(e), e.code) from None
     except WarehouseInUse as e:
-        typer.echo(f"error: {e}", err=True)
-        raise SystemExit(EXIT_WAREHOUSE_IN_USE) from None
+        raise _fail(str(e), ExitCode.WAREHOUSE_IN_USE) from None
     except HubSpotError as e:
-        hint = {401: "check HUBSPOT_TOKEN", 403: "the token lacks a scope (README lists them)"}.get(
-            e.status, "check HUBSPOT_BASE_URL and that the CRM answers")
-        typer.echo(f"error: CRM: {e}; {hint}", err=True)
-        raise SystemExit(1) from None
+        # no status: the client refused before sending (no token, plain http): the message says what to do
+        refused = e.status is None and isinstance(e, FatalError)
+        raise _fail(f"CRM: {e}" if refused else f"CRM: {e}; {_crm_hint(e.status)}", ExitCode.FAILED) from None
+    except no_args_is_help as e:  # `revops` or `revops eval` alone: the help, as before
+        e.show()
+        raise SystemExit(ExitCode.USAGE) from None
+    except click.UsageError as e:
+        hint = f" (see `{e.ctx.command_path} --help`)" if e.ctx else ""
+        raise _fail(e.format_message() + hint, ExitCode.USAGE) from None
+    except click.ClickException as e:
+        raise _fail(e.format_message(), e.exit_code) from None
+    except aborted:
+        raise _fail("interrupted", ExitCode.INTERRUPTED) from None
+    except duckdb.CatalogException as e:  # a command read a table the warehouse does not have (yet)
+        raise _fail(f"{_first_line(e)}: build the warehouse first (revops build)", ExitCode.FAILED) from None
+    except duckdb.IOException as e:
+        if "does not exist" not in str(e):
+            raise
+        raise _fail(f"{_first_line(e)}: land and build it first, or point --duckdb / REVOPS_DUCKDB_PATH at it",
+                    ExitCode.USAGE) from None
+    raise SystemExit(int(code or 0))
 
 
 if __name__ == "__main__":

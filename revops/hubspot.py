@@ -6,8 +6,10 @@ connections; fatal: any other 4xx (the request itself is wrong, resending cannot
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import random
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,7 +20,14 @@ import httpx
 DEFAULT_BASE_URL = "http://127.0.0.1:8765"
 
 
+# Plain http off loopback is refused (the bearer token would cross the network in clear text, DESIGN 8) unless this
+# variable is 1; then every client started says so on stderr.
+ALLOW_INSECURE_ENV = "REVOPS_ALLOW_INSECURE_HTTP"
+
+
 class HubSpotError(Exception):
+    base_url: str | None = None  # the CRM that answered (set by HubSpotClient.request)
+
     def __init__(self, message: str, status: int | None = None, body: dict | None = None):
         super().__init__(message)
         self.status = status
@@ -68,19 +77,58 @@ def classify(resp: httpx.Response) -> HubSpotError | None:
     return FatalError(msg, resp.status_code, body)
 
 
+def is_loopback(host: str) -> bool:
+    """`localhost` or a loopback IP literal (127.0.0.0/8, ::1). Decided on the name alone, never by resolving it:
+    `localhost.example.com` or `127.0.0.1.nip.io` are other hosts."""
+    host = host.strip("[]").rstrip(".").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_transport(base_url: str, allow_insecure: bool | None = None) -> str | None:
+    """Whether the token may be sent to `base_url`: https anywhere, plain http only to a loopback address. Raises
+    FatalError otherwise; returns a warning (for stderr) when plain http off loopback is allowed explicitly
+    (`allow_insecure`, default $REVOPS_ALLOW_INSECURE_HTTP=1). Looks at the URL only: nothing is connected."""
+    try:
+        url = httpx.URL(base_url)
+    except httpx.InvalidURL:
+        raise FatalError("HUBSPOT_BASE_URL is not a URL: use https://api.hubapi.com or the sandbox's "
+                         "http://127.0.0.1:PORT") from None
+    if url.scheme == "https" and url.host:
+        return None
+    if url.scheme != "http" or not url.host:
+        raise FatalError(f"HUBSPOT_BASE_URL must start with https:// (http:// only for a loopback address); it has "
+                         f"{repr(url.scheme + '://') if url.scheme else 'no scheme'}: e.g. https://api.hubapi.com")
+    if is_loopback(url.host):
+        return None
+    if allow_insecure is None:
+        allow_insecure = os.environ.get(ALLOW_INSECURE_ENV) == "1"
+    if not allow_insecure:
+        # the bearer token would cross the network in clear text (DESIGN 8)
+        raise FatalError(f"refusing to send the token over plain http to {url.host}: use https "
+                         f"(HUBSPOT_BASE_URL=https://api.hubapi.com) or a loopback address ({ALLOW_INSECURE_ENV}=1 "
+                         "overrides this, for a network you trust)")
+    return (f"warning: {ALLOW_INSECURE_ENV}=1: the HubSpot token goes over plain http to {url.host}; anyone on the "
+            "way can read it")
+
+
 class HubSpotClient:
     def __init__(self, base_url: str | None = None, token: str | None = None, policy: RetryPolicy | None = None,
                  timeout_s: float = 30.0, sleep: Callable[[float], None] = time.sleep, seed: int | None = None):
         self.base_url = (base_url or os.environ.get("HUBSPOT_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
         token = token or os.environ.get("HUBSPOT_TOKEN")
         if not token:
-            raise FatalError("no HubSpot token: set HUBSPOT_TOKEN")
-        url = httpx.URL(self.base_url)
-        if url.scheme != "https" and url.host not in ("127.0.0.1", "localhost", "::1"):
-            # the bearer token would cross the network in clear text (DESIGN 8)
-            raise FatalError(f"refusing to send the token over plain http to {url.host}: use https "
-                             "(HUBSPOT_BASE_URL=https://api.hubapi.com) or a loopback address")
+            raise FatalError("no HubSpot token: set HUBSPOT_TOKEN (a private app's access token; "
+                             "docs/operations.md lists the scopes)")
+        warning = check_transport(self.base_url)
+        if warning:
+            print(warning, file=sys.stderr, flush=True)
         # the token lives only in this header, never in logs or error messages
+        self._token = token
         self._http = httpx.Client(base_url=self.base_url, timeout=timeout_s,
                                   headers={"Authorization": f"Bearer {token}"})
         self.policy = policy or RetryPolicy()
@@ -113,6 +161,9 @@ class HubSpotClient:
                 self._respect_window(resp)
                 return resp.json() if resp.content else {}
             if isinstance(err, FatalError) or attempt >= self.policy.max_attempts:
+                err.base_url = self.base_url
+                if self._token in str(err):  # a server that echoes the token must not get it into our messages
+                    err.args = (str(err).replace(self._token, "<HUBSPOT_TOKEN>"),)
                 raise err
             self.stats["retries"] += 1
             self.stats["rate_limited"] += err.status == 429

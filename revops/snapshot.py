@@ -24,6 +24,7 @@ from pathlib import Path
 import duckdb
 
 from revops import settings
+from revops.warehouse import WarehouseInUse
 
 MART_PREFIXES = ("dim_", "fct_", "mart_", "bridge_")
 POINTER = "CURRENT"
@@ -37,6 +38,10 @@ def snapshot_dir(warehouse: Path | None = None) -> Path:
     return Path(env) if env else Path(warehouse or settings.duckdb_path()).parent / "snapshots"
 
 
+class NothingToPublish(RuntimeError):
+    """The warehouse file is missing or has no marts yet."""
+
+
 @dataclass(frozen=True)
 class Snapshot:
     path: Path
@@ -46,6 +51,11 @@ class Snapshot:
     @property
     def name(self) -> str:
         return self.path.name
+
+
+def _ident(name: str) -> str:
+    """A quoted SQL identifier (a catalog or table name), whatever characters the name has."""
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _write_atomically(path: Path, text: str) -> None:
@@ -77,17 +87,27 @@ def publish(warehouse: Path | None = None, out_dir: Path | None = None, keep: in
     tmp.unlink(missing_ok=True)
     con = duckdb.connect()  # in memory: both files are attached to it
     try:
-        # Attached under the file's own name: dbt's views (mart_sync_health) name their catalog that way.
+        # Attached under the file's own name: dbt's views (mart_sync_health) name their catalog that way. The paths
+        # are parameters and the name a quoted identifier: a path with a quote or a space is just a path.
         src = warehouse.stem
-        con.execute(f"attach '{warehouse}' as \"{src}\" (read_only)")
-        con.execute(f"attach '{tmp}' as snap")
+        try:
+            con.execute(f"attach ? as {_ident(src)} (read_only)", [str(warehouse)])
+        except duckdb.IOException as e:
+            if not warehouse.exists():
+                raise NothingToPublish(f"{warehouse}: no such warehouse file: build it first (revops build), or "
+                                       "point --duckdb / REVOPS_DUCKDB_PATH at one") from None
+            if "lock" in str(e).lower():
+                raise WarehouseInUse(f"another process is writing {warehouse}; publish again when it has finished "
+                                     "(build and sync publish by themselves)") from None
+            raise
+        con.execute("attach ? as snap", [str(tmp)])
         marts = [r[0] for r in con.execute(
             "select table_name from information_schema.tables where table_catalog = ? and table_schema = 'main' "
             "order by table_name", [src]).fetchall() if r[0].startswith(MART_PREFIXES)]
         if not marts:
-            raise RuntimeError(f"{warehouse}: no marts to publish (dim_*, fct_*, mart_*): build the project first")
+            raise NothingToPublish(f"{warehouse}: no marts to publish (dim_*, fct_*, mart_*): build the project first")
         for t in marts:
-            con.execute(f'create table snap.main."{t}" as select * from "{src}".main."{t}"')
+            con.execute(f"create table snap.main.{_ident(t)} as select * from {_ident(src)}.main.{_ident(t)}")
         has_dead_letters = con.execute(
             "select count(*) from information_schema.tables where table_catalog = ? and table_schema = 'crm_sync' "
             "and table_name = 'dead_letters'", [src]).fetchall()[0][0]
@@ -95,14 +115,14 @@ def publish(warehouse: Path | None = None, out_dir: Path | None = None, keep: in
             con.execute(f"""create table snap.main.sync_dead_letters as
                 select object, sync_key, error, attempts, first_failed_at, last_failed_at, cast(payload as varchar)
                     as payload
-                from "{src}".crm_sync.dead_letters where resolved_at is null""")
+                from {_ident(src)}.crm_sync.dead_letters where resolved_at is null""")
         else:
             con.execute("""create table snap.main.sync_dead_letters (object varchar, sync_key varchar, error varchar,
                 attempts integer, first_failed_at timestamptz, last_failed_at timestamptz, payload varchar)""")
         con.execute("create table snap.main.snapshot_info as select ? as published_at, ? as warehouse, ? as tables",
                     [now, str(warehouse), len(marts) + 1])
         con.execute("detach snap")
-        con.execute(f'detach "{src}"')
+        con.execute(f"detach {_ident(src)}")
     except BaseException:
         con.close()
         tmp.unlink(missing_ok=True)

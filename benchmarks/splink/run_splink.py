@@ -129,8 +129,8 @@ def main() -> None:
             f"select count(distinct cluster_id) from clusters_{int(threshold * 100)}").fetchone()[0]
 
     union = " union all ".join(f"select * from clusters_{int(t * 100)}" for t in THRESHOLDS)
-    con.execute(f"copy ({union} order by threshold, unique_id) to '{args.out_dir / 'clusters.parquet'}' "
-                "(format parquet)")
+    # the path goes to the relation API, never pasted into SQL (a quote in --out-dir is just a character)
+    con.sql(f"{union} order by threshold, unique_id").write_parquet(str(args.out_dir / "clusters.parquet"))
     linker.misc.save_model_to_json(str(args.out_dir / "splink_model.json"), overwrite=True)
 
     run = {
