@@ -20,6 +20,7 @@ import json
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from enum import StrEnum
 
 import duckdb
 import polars as pl
@@ -44,22 +45,66 @@ class SyncConfig:
     breaker_error_rate: float = 0.5  # failed / sent above this stops the run
 
 
+class Action(StrEnum):
+    """What the plan does with a record."""
+    CREATE = "create"  # keyed by email, never confirmed: an upsert creates it
+    UPDATE = "update"
+    UNCHANGED = "unchanged"  # the CRM confirmed this payload hash already
+    REJECTED = "rejected"  # no key to write it by
+
+
+class Endpoint(StrEnum):
+    """The HubSpot batch endpoint a batch goes to: by CRM id, or by email (idProperty=email)."""
+    UPDATE = "batch/update"
+    UPSERT = "batch/upsert"
+
+    def path(self, obj: str) -> str:
+        return f"/crm/v3/objects/{obj}/{self.value}"
+
+
+class RunStatus(StrEnum):
+    RUNNING = "running"
+    PLANNED = "planned"  # a dry run
+    ABORTED = "aborted"  # the change-share guard stopped it before sending
+    FAILED = "failed"  # could not start sending (properties could not be created)
+    STOPPED = "stopped"  # the error-rate circuit breaker
+    SUCCEEDED = "succeeded"
+    COMPLETED_WITH_DEAD_LETTERS = "completed_with_dead_letters"
+
+
+class RecordState(StrEnum):
+    SUCCEEDED = "succeeded"
+    DEAD_LETTERED = "dead_lettered"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the CRM said about one record of a batch."""
+    succeeded: bool
+    crm_id: str | None = None
+    error: str | None = None
+
+
 @dataclass
 class Planned:
     object: str
     sync_key: str
-    action: str  # create | update | unchanged | rejected
+    action: Action
     payload_hash: str
     properties: dict
     crm_id: str | None = None
     email: str | None = None
     reason: str | None = None
 
+    @property
+    def endpoint(self) -> Endpoint:
+        return Endpoint.UPDATE if self.crm_id else Endpoint.UPSERT
+
 
 @dataclass
 class RunResult:
     run_id: str
-    status: str = "running"
+    status: RunStatus = RunStatus.RUNNING
     message: str = ""
     plan: dict = field(default_factory=dict)
     sent: int = 0
@@ -98,13 +143,13 @@ def plan(con, obj: str) -> list[Planned]:
         props = {k: v for k, v in row.items() if k in owned and k not in KEY_COLUMNS and v is not None}
         crm_id = row.get("crm_contact_id") or row.get("crm_company_id")
         email = row.get("email")
-        p = Planned(obj, row["sync_key"], "update", row["payload_hash"], props, crm_id, email)
+        p = Planned(obj, row["sync_key"], Action.UPDATE, row["payload_hash"], props, crm_id, email)
         if not crm_id and not (email and "@" in email and "." in email.split("@")[-1]):
-            p.action, p.reason = "rejected", "no CRM id and no valid email to upsert by"
+            p.action, p.reason = Action.REJECTED, "no CRM id and no valid email to upsert by"
         elif confirmed.get(p.sync_key) == p.payload_hash and p.sync_key not in dead:
-            p.action = "unchanged"
+            p.action = Action.UNCHANGED
         elif not crm_id and p.sync_key not in confirmed:
-            p.action = "create"
+            p.action = Action.CREATE
         out.append(p)
     return out
 
@@ -141,55 +186,49 @@ def idempotency_key(run_id: str, records: list[Planned]) -> str:
     return h.hexdigest()[:32]
 
 
-def _send(client: HubSpotClient, obj: str, records: list[Planned],
-          request_ids: list[str] | None = None) -> dict[str, tuple[bool, str | None, str | None]]:
-    """sync_key -> (succeeded, crm id, error) for one batch; a 400 for the whole batch is split. The CRM's
-    request (correlation) ids of the answered requests are appended to `request_ids`."""
-    by_id = [r for r in records if r.crm_id]
-    by_email = [r for r in records if not r.crm_id]
-    out: dict[str, tuple[bool, str | None, str | None]] = {}
-    for group, endpoint in ((by_id, "update"), (by_email, "upsert")):
-        if not group:
-            continue
-        inputs = [{"id": r.crm_id, "properties": r.properties, "objectWriteTraceId": r.sync_key} if r.crm_id
-                  else {"idProperty": "email", "id": r.email, "properties": r.properties,
-                        "objectWriteTraceId": r.sync_key} for r in group]
-        try:
-            body = client.request("POST", f"/crm/v3/objects/{obj}/batch/{endpoint}", json={"inputs": inputs})
-            if request_ids is not None and client.last_correlation_id:
-                request_ids.append(client.last_correlation_id)
-        except FatalError as e:
-            if len(group) == 1:
-                out[group[0].sync_key] = (False, None, f"rejected by the CRM: {e}")
-                continue
-            half = len(group) // 2
-            out.update(_send(client, obj, group[:half], request_ids))
-            out.update(_send(client, obj, group[half:], request_ids))
-            continue
-        except RetriableError as e:
-            for r in group:
-                out[r.sync_key] = (False, None, f"gave up after retries: {e}")
-            continue
-        for res in body.get("results", []):
-            out[res.get("objectWriteTraceId")] = (True, str(res.get("id")), None)
-        for err in body.get("errors", []):
-            for key in (err.get("context") or {}).get("objectWriteTraceId", []):
-                out[key] = (False, None, err.get("message") or err.get("category"))
-        for r in group:  # an input the CRM neither confirmed nor refused (not found): failed
-            out.setdefault(r.sync_key, (False, None, "no result for this input"))
+def _send(client: HubSpotClient, obj: str, endpoint: Endpoint, records: list[Planned],
+          request_ids: list[str] | None = None) -> dict[str, Outcome]:
+    """sync_key -> Outcome for one batch, all of one endpoint; a 400 for the whole batch is split in halves until
+    the bad record stands alone. The CRM's request (correlation) ids of the answered requests are appended to
+    `request_ids`."""
+    inputs = [{"id": r.crm_id, "properties": r.properties, "objectWriteTraceId": r.sync_key}
+              if endpoint is Endpoint.UPDATE else
+              {"idProperty": "email", "id": r.email, "properties": r.properties, "objectWriteTraceId": r.sync_key}
+              for r in records]
+    out: dict[str, Outcome] = {}
+    try:
+        body = client.request("POST", endpoint.path(obj), json={"inputs": inputs})
+        if request_ids is not None and client.last_correlation_id:
+            request_ids.append(client.last_correlation_id)
+    except FatalError as e:
+        if len(records) == 1:
+            return {records[0].sync_key: Outcome(False, error=f"rejected by the CRM: {e}")}
+        half = len(records) // 2
+        out.update(_send(client, obj, endpoint, records[:half], request_ids))
+        out.update(_send(client, obj, endpoint, records[half:], request_ids))
+        return out
+    except RetriableError as e:
+        return {r.sync_key: Outcome(False, error=f"gave up after retries: {e}") for r in records}
+    for res in body.get("results", []):
+        out[res.get("objectWriteTraceId")] = Outcome(True, str(res.get("id")))
+    for err in body.get("errors", []):
+        for key in (err.get("context") or {}).get("objectWriteTraceId", []):
+            out[key] = Outcome(False, error=err.get("message") or err.get("category"))
+    for r in records:  # an input the CRM neither confirmed nor refused (not found): failed
+        out.setdefault(r.sync_key, Outcome(False, error="no result for this input"))
     return out
 
 
-def _record_batch(con, run_id: str, obj: str, batch_no: int, endpoint: str, records: list[Planned],
-                  outcome: dict, started: float, request_ids: list[str]) -> tuple[int, int]:
+def _record_batch(con, run_id: str, obj: str, batch_no: int, endpoint: Endpoint, records: list[Planned],
+                  outcome: dict[str, Outcome], started: float, request_ids: list[str]) -> tuple[int, int]:
     # set-based writes through registered frames: a row-by-row insert costs ~1 ms each in DuckDB, which made
     # the state, not the CRM, the bottleneck (7 of 10 s for 1,900 records)
     now = _now()
     rows = pl.DataFrame({
         "sync_key": [r.sync_key for r in records],
-        "crm_id": [outcome[r.sync_key][1] or r.crm_id for r in records],
-        "succeeded": [outcome[r.sync_key][0] for r in records],
-        "error": [outcome[r.sync_key][2] for r in records],
+        "crm_id": [outcome[r.sync_key].crm_id or r.crm_id for r in records],
+        "succeeded": [outcome[r.sync_key].succeeded for r in records],
+        "error": [outcome[r.sync_key].error for r in records],
         "payload": [json.dumps(r.properties) for r in records],
         "payload_hash": [r.payload_hash for r in records],
     }, schema={"sync_key": pl.String, "crm_id": pl.String, "succeeded": pl.Boolean, "error": pl.String,
@@ -202,13 +241,15 @@ def _record_batch(con, run_id: str, obj: str, batch_no: int, endpoint: str, reco
         con.execute("insert into crm_sync.batches (run_id, object, batch_no, endpoint, idempotency_key, records, "
                     "succeeded, failed, status, duration_ms, sent_at, request_ids) "
                     "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [run_id, obj, batch_no, endpoint, idempotency_key(run_id, records), len(records), ok, bad,
+                    [run_id, obj, batch_no, f"POST {endpoint.path(obj)}", idempotency_key(run_id, records),
+                     len(records), ok, bad,
                      "ok" if not bad else ("partial" if ok else "failed"), (time.perf_counter() - started) * 1000,
                      now, ",".join(request_ids)])
         con.execute("""insert into crm_sync.record_outcomes
                        select ?, ?, ?, sync_key, crm_id,
-                              case when succeeded then 'succeeded' else 'dead_lettered' end, error
-                       from _batch_rows""", [run_id, obj, batch_no])
+                              case when succeeded then ? else ? end, error
+                       from _batch_rows""", [run_id, obj, batch_no, RecordState.SUCCEEDED.value,
+                                             RecordState.DEAD_LETTERED.value])
         con.execute("""insert or replace into crm_sync.confirmed
                        select ?, sync_key, crm_id, payload_hash, ?, ? from _batch_rows where succeeded""",
                     [obj, now, run_id])
@@ -243,16 +284,15 @@ def run_sync(con: duckdb.DuckDBPyConnection, client: HubSpotClient | None, objec
     run_id = started_at.strftime("%Y%m%dT%H%M%S%fZ")
     res = RunResult(run_id)
     plans = {obj: plan(con, obj) for obj in objects}
-    counts = {a: sum(p.action == a for ps in plans.values() for p in ps)
-              for a in ("create", "update", "unchanged", "rejected")}
+    counts = {a.value: sum(p.action is a for ps in plans.values() for p in ps) for a in Action}
     res.plan = counts
-    con.execute("insert into crm_sync.runs values (?, ?, null, 'running', ?, ?, null, ?, ?, ?, ?, 0, 0, 0, 0, 0, 0)",
-                [run_id, started_at, dry_run, force, counts["create"], counts["update"], counts["unchanged"],
+    con.execute("insert into crm_sync.runs values (?, ?, null, ?, ?, ?, null, ?, ?, ?, ?, 0, 0, 0, 0, 0, 0)",
+                [run_id, started_at, RunStatus.RUNNING.value, dry_run, force, counts["create"], counts["update"], counts["unchanged"],
                  counts["rejected"]])
     for obj, ps in plans.items():
         if ps:
             con.register("_plan_rows", pl.DataFrame(
-                {"sync_key": [p.sync_key for p in ps], "action": [p.action for p in ps],
+                {"sync_key": [p.sync_key for p in ps], "action": [p.action.value for p in ps],
                  "reason": [p.reason for p in ps], "payload_hash": [p.payload_hash for p in ps]},
                 schema={"sync_key": pl.String, "action": pl.String, "reason": pl.String, "payload_hash": pl.String}))
             con.execute("insert into crm_sync.plan select ?, ?, sync_key, action, reason, payload_hash "
@@ -261,31 +301,35 @@ def run_sync(con: duckdb.DuckDBPyConnection, client: HubSpotClient | None, objec
     confirmed_before = con.execute("select count(*) from crm_sync.confirmed").fetchall()[0][0]
     changing_confirmed = con.execute(
         "select count(*) from crm_sync.plan p join crm_sync.confirmed c using (object, sync_key) "
-        "where p.run_id = ? and p.action = 'update'", [run_id]).fetchall()[0][0]
+        "where p.run_id = ? and p.action = ?", [run_id, Action.UPDATE.value]).fetchall()[0][0]
     if dry_run:
-        res.status, res.message = "planned", "dry run: nothing sent"
+        res.status, res.message = RunStatus.PLANNED, "dry run: nothing sent"
     elif (confirmed_before and changing_confirmed > config.max_change_share * confirmed_before and not force):
-        res.status = "aborted"
+        res.status = RunStatus.ABORTED
         res.message = (f"the plan changes {changing_confirmed:,} of {confirmed_before:,} confirmed records "
                        f"(> {config.max_change_share:.0%}); rerun with --force if that is intended")
     else:
         assert client is not None
         for obj, ps in plans.items():
-            todo = [p for p in ps if p.action in ("create", "update")]
+            todo = [p for p in ps if p.action in (Action.CREATE, Action.UPDATE)]
             if not todo:
                 continue
             try:
                 ensure_properties(client, obj, sorted({k for p in todo for k in p.properties}))
             except HubSpotError as e:
-                res.status, res.message = "failed", f"could not create the {obj} properties: {e}"
+                res.status, res.message = RunStatus.FAILED, f"could not create the {obj} properties: {e}"
                 break
-            for batch_no, start in enumerate(range(0, len(todo), config.batch_size), start=1):
-                batch = todo[start:start + config.batch_size]
+            # each batch goes to one endpoint (by CRM id first, then by email), so the audit names the real one
+            batches = [(endpoint, group[start:start + config.batch_size])
+                       for endpoint in Endpoint
+                       for group in [[p for p in todo if p.endpoint is endpoint]]
+                       for start in range(0, len(group), config.batch_size)]
+            for batch_no, (endpoint, batch) in enumerate(batches, start=1):
                 t0 = time.perf_counter()
                 request_ids: list[str] = []
-                outcome = _send(client, obj, batch, request_ids)
+                outcome = _send(client, obj, endpoint, batch, request_ids)
                 crash_point("REVOPS_FAULT_KILL_AT_BATCH")  # the CRM has the values, the state does not yet
-                ok, bad = _record_batch(con, run_id, obj, batch_no, "update/upsert", batch, outcome, t0, request_ids)
+                ok, bad = _record_batch(con, run_id, obj, batch_no, endpoint, batch, outcome, t0, request_ids)
                 res.sent += len(batch)
                 res.succeeded += ok
                 res.failed += bad
@@ -293,16 +337,16 @@ def run_sync(con: duckdb.DuckDBPyConnection, client: HubSpotClient | None, objec
                 if on_batch:
                     on_batch(obj, batch_no, ok, bad)
                 if res.sent >= config.breaker_min_records and res.failed > config.breaker_error_rate * res.sent:
-                    res.status = "stopped"
+                    res.status = RunStatus.STOPPED
                     res.message = f"circuit breaker: {res.failed:,} of {res.sent:,} records failed"
                     break
-            if res.status in ("stopped", "failed"):
+            if res.status in (RunStatus.STOPPED, RunStatus.FAILED):
                 break
-        if res.status == "running":
-            res.status = "succeeded" if not res.failed else "completed_with_dead_letters"
+        if res.status is RunStatus.RUNNING:
+            res.status = RunStatus.SUCCEEDED if not res.failed else RunStatus.COMPLETED_WITH_DEAD_LETTERS
     stats = client.stats if client else {"requests": 0, "retries": 0}
     con.execute("update crm_sync.runs set finished_at = ?, status = ?, message = ?, sent = ?, succeeded = ?, failed = ?, "
                 "dead_lettered = ?, requests = ?, retries = ? where run_id = ?",
-                [_now(), res.status, res.message, res.sent, res.succeeded, res.failed, res.dead_lettered,
+                [_now(), res.status.value, res.message, res.sent, res.succeeded, res.failed, res.dead_lettered,
                  stats["requests"], stats["retries"], run_id])
     return res

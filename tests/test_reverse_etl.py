@@ -178,17 +178,17 @@ def test_the_official_sdk_reads_back_the_written_properties(synced):
 
 
 def test_a_batch_the_crm_refuses_whole_is_split_until_the_bad_record_stands_alone(synced):
-    from reverse_etl.engine import Planned, _send, ensure_properties
+    from reverse_etl.engine import Action, Endpoint, Planned, _send, ensure_properties
 
     con, client, srv = synced
     ensure_properties(client, "contacts", ["revops_stage"])
     ids = [r[0] for r in con.execute("select crm_contact_id from main.sync_hubspot__contacts "
                                      "where crm_contact_id is not null order by 1 limit 3").fetchall()]
-    records = [Planned("contacts", f"k{i}", "update", f"h{i}", {"revops_stage": f"s{i}"}, crm_id)
+    records = [Planned("contacts", f"k{i}", Action.UPDATE, f"h{i}", {"revops_stage": f"s{i}"}, crm_id)
                for i, crm_id in enumerate([ids[0], ids[0], ids[1], ids[2]])]  # ids[0] twice: HubSpot answers 400
     request_ids: list[str] = []
-    out = _send(client, "contacts", records, request_ids)
-    assert all(ok for ok, _, _ in out.values()) and len(request_ids) >= 3
+    out = _send(client, "contacts", Endpoint.UPDATE, records, request_ids)
+    assert all(o.succeeded for o in out.values()) and len(request_ids) >= 3
     got = _crm_contacts(client, [ids[1], ids[2]], ["revops_stage"])
     assert got[ids[1]]["revops_stage"] == "s2" and got[ids[2]]["revops_stage"] == "s3"
 
@@ -206,3 +206,8 @@ def test_the_circuit_breaker_stops_a_run_that_keeps_failing(synced):
     planned = res.plan["create"] + res.plan["update"]
     assert res.status == "stopped" and 20 <= res.sent < planned and res.failed > 0.5 * res.sent
     assert res.dead_lettered == res.failed and "circuit breaker" in res.message
+    # the audit names the endpoint each batch really went to (batches are of one endpoint each)
+    endpoints = {r[0] for r in con.execute("select distinct endpoint from crm_sync.batches where run_id = ?",
+                                           [res.run_id]).fetchall()}
+    assert endpoints <= {"POST /crm/v3/objects/contacts/batch/update", "POST /crm/v3/objects/contacts/batch/upsert"}
+    assert "POST /crm/v3/objects/contacts/batch/update" in endpoints
