@@ -16,6 +16,7 @@ import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 from playwright.sync_api import Page, expect, sync_playwright
@@ -81,6 +82,20 @@ def browser_page():
             browser.close()
 
 
+# what a page must never show: an exception box, an error box, or a traceback's or DuckDB error's text
+ERROR_TEXT = re.compile(r"Traceback \(most recent call last\)|\w+(Exception|Error): |BinderException|CatalogException")
+
+
+def assert_no_error(page: Page, where: str = "") -> None:
+    """No Streamlit exception element, no st.error box, no error text anywhere on the page."""
+    for selector in ('[data-testid="stException"]', '[data-testid="stAlertContentError"]'):
+        boxes = page.locator(selector)
+        assert boxes.count() == 0, f"{where}: {boxes.first.inner_text()[:2000]}"
+    text = page.locator("body").inner_text()
+    hit = ERROR_TEXT.search(text)
+    assert hit is None, f"{where}: {text[max(0, hit.start() - 300):hit.end() + 700]}"
+
+
 def wait_until_rendered(page: Page) -> None:
     """The app ran to its end: metrics (every page has some) are there and no script run is in progress."""
     page.locator('[data-testid="stMetric"]').first.wait_for()
@@ -92,6 +107,18 @@ def wait_until_rendered(page: Page) -> None:
 def open_page(page: Page, url: str, name: str, query: str = "") -> None:
     page.goto(f"{url}/{PAGES[name]}{query}")
     wait_until_rendered(page)
+
+
+def open_filtered(page: Page, url: str, name: str, owner: str | None = None, segment: str | None = None) -> None:
+    """Open a page with the sidebar's owner (by its name, as the selectbox shows it) and segment set through the URL
+    (the filters are bound to it), check the sidebar took them (an unknown value would silently mean every owner),
+    and that nothing on the page is an error."""
+    params = {k: v for k, v in (("owner", owner), ("segment", segment)) if v is not None}
+    open_page(page, url, name, f"?{urlencode(params)}" if params else "")
+    for label, value in (("Owner", owner), ("Segment", segment)):
+        box = page.get_by_role("combobox", name=label, exact=True)
+        expect(box, f"{name}: the {label} filter").to_have_value(value or "(all)")
+    assert_no_error(page, f"{name} owner={owner} segment={segment}")
 
 
 def metric(page: Page, label: str):

@@ -1,16 +1,19 @@
 """What each dashboard page reads from the marts snapshot, as SQL with the page's filters applied.
 
 Every function takes `query(sql, params) -> pandas.DataFrame` (a cached read of the current snapshot in the app, a
-plain DuckDB connection in tests) and the shared `Filters`. With no filter set the figures are the marts' own
-rows (mart_revops_kpis, mart_speed_to_lead_summary, mart_double_touch_rates, ...); with a filter they are
-aggregated from the marts' fact tables with the same definitions (DESIGN 6), so an owner's speed-to-lead equals
-the owner row of mart_speed_to_lead_summary and the tests check that it does."""
+plain DuckDB connection in tests) and the shared `Filters`. The dashboard computes no KPI: every measure is the row
+of the mart that computes it for exactly the filters set (DESIGN 6: each measure is defined once, in a mart or a
+shared macro). Speed-to-lead and double touch are read from their cubes (mart_speed_to_lead_cube,
+mart_double_touch_cube, mart_double_touch_emitter_pairs), which hold every owner, segment (and request type) slice
+for every span of whole ISO weeks: medians and distinct persons do not add up, so a filtered number is never summed
+from finer rows. The date range selects the weeks it touches. Only counts that add up (the latency buckets, the stage
+map's persons) are summed here; thresholds are read from the dbt vars for labels and target lines, never applied."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -18,12 +21,16 @@ import yaml
 
 Query = Callable[[str, list], pd.DataFrame]
 
-# The KPI thresholds are dbt vars: read from the one place the marts take them from, never repeated here.
+# The KPI thresholds are dbt vars: read from the one place the marts take them from, for labels and target lines.
 DBT_VARS = yaml.safe_load((Path(__file__).resolve().parents[1] / "dbt_project" / "dbt_project.yml").read_text())["vars"]
-FAST_SECONDS = int(DBT_VARS["speed_to_lead_fast_seconds"])  # 300
-HOUR_SECONDS = int(DBT_VARS["speed_to_lead_hour_seconds"])  # 3600
-MAX_BOUNCE_RATE = float(DBT_VARS["kill_switch_max_bounce_rate"])  # 0.02
-MAX_COMPLAINT_RATE = float(DBT_VARS["kill_switch_max_complaint_rate"])  # 0.0008
+FAST_MINUTES = float(DBT_VARS["speed_to_lead_fast_seconds"]) / 60  # the "within 5 min" bar, in minutes
+HOUR_MINUTES = float(DBT_VARS["speed_to_lead_hour_seconds"]) / 60  # the "within 1 h" bar, in minutes
+WINDOW_DAYS = int(DBT_VARS["speed_to_lead_window_days"])  # no sales touch within this: missed (or open)
+FOLD_HOURS = int(DBT_VARS["request_fold_hours"])  # a request this soon after the previous counted one is folded
+DOUBLE_TOUCH_HOURS = int(DBT_VARS["double_touch_window_hours"])
+KILL_SWITCH_DAYS = int(DBT_VARS["kill_switch_window_days"])
+MAX_BOUNCE_RATE = float(DBT_VARS["kill_switch_max_bounce_rate"])
+MAX_COMPLAINT_RATE = float(DBT_VARS["kill_switch_max_complaint_rate"])
 
 ATTRIBUTION_MODELS = ["first_touch", "last_touch", "linear", "time_decay", "position_based"]
 MODEL_LABELS = {"first_touch": "First touch", "last_touch": "Last touch", "linear": "Linear",
@@ -31,19 +38,20 @@ MODEL_LABELS = {"first_touch": "First touch", "last_touch": "Last touch", "linea
 
 # The playbooks' targets (../shared/playbooks; DESIGN 1): what RevOps holds these numbers against.
 TARGETS = {
-    "median_speed_to_lead_minutes": ("≤ 5 min", 5.0),
+    "median_speed_to_lead_minutes": (f"≤ {FAST_MINUTES:g} min", FAST_MINUTES),
     "bounce_rate": (f"< {MAX_BOUNCE_RATE:.0%}", MAX_BOUNCE_RATE),
     "complaint_rate": (f"< {MAX_COMPLAINT_RATE:.2%} (kill switch; mailbox providers: 0.1%)", MAX_COMPLAINT_RATE),
     "sync_success_rate": ("≥ 99.5%", 0.995),
 }
 COMPLAINT_PROVIDER_LIMIT = 0.001  # Google and Yahoo's bulk-sender limit, the playbooks' second complaint line
 
-# the daily KPIs of the overview: column of mart_revops_kpis, label, kind of number, higher is better
+# the daily KPIs of the overview: column of mart_revops_kpis, label, kind of number, higher is better (None: neither)
 DAILY_KPIS = [
     ("inbound_requests", "Inbound requests", "count", True),
     ("median_speed_to_lead_minutes", "Median speed-to-lead", "minutes", False),
     ("share_within_5_min", "Answered within 5 min", "pct", True),
     ("missed_share", "Missed requests", "pct", False),
+    ("open_requests", "Open requests", "count", None),
     ("touches", "Touches", "count", True),
     ("double_touches_per_10k", "Double touches per 10k", "per_10k", False),
     ("bounce_rate", "Bounce rate", "pct", False),
@@ -91,18 +99,42 @@ def _d(x) -> date:
     return pd.Timestamp(x).date()
 
 
-def _person_filter(f: Filters, person_col: str) -> tuple[str, list]:
-    """SQL (and its parameters) keeping the persons of the owner and segment filters: the owner of the person's
-    next action (mart_stage_map) and the segment of the person's current account."""
+@dataclass(frozen=True)
+class Weeks:
+    """The span of whole ISO weeks (Monday `start` to Sunday `end`) a page measures: the weeks the date range
+    touches, within the weeks the cube holds; `start` None when the range holds none of them."""
+    start: date | None
+    end: date | None
+
+    @property
+    def empty(self) -> bool:
+        return self.start is None
+
+    def text(self) -> str:
+        return "no week with data" if self.empty else f"the ISO weeks {self.start} – {self.end}"
+
+
+def weeks(query: Query, f: Filters, cube: str) -> Weeks:
+    """The span of `cube` (mart_speed_to_lead_cube or mart_double_touch_cube) that the date range selects."""
+    have = query(f"select min(period_start) as first, max(period_end) as last from {cube} "
+                 "where period_grain = 'weeks'", [])
+    if have.empty or pd.isna(have.at[0, "first"]):
+        return Weeks(None, None)
+    start = max(f.start - timedelta(days=f.start.weekday()), _d(have.at[0, "first"]))
+    end = min(f.end + timedelta(days=6 - f.end.weekday()), _d(have.at[0, "last"]))
+    return Weeks(start, end) if start <= end else Weeks(None, None)
+
+
+def _slice(f: Filters, alias: str, owner: bool = True, segment: bool = True) -> tuple[str, list]:
+    """The owner and segment filters as a condition on a cube's slice columns ('all' when a filter is not set)."""
     sql, params = [], []
-    if f.owner_id is not None:
-        sql.append(f"{person_col} in (select person_id from mart_stage_map where owner_id = ?)")
-        params.append(f.owner_id)
-    if f.segment is not None:
-        sql.append(f"""{person_col} in (select dim_person.person_id from dim_person
-                       left join dim_account using (account_id) where coalesce(dim_account.segment, 'unknown') = ?)""")
-        params.append(f.segment)
-    return (" and ".join(sql) or "true"), params
+    if owner:
+        sql.append(f"{alias}.owner_id = ?")
+        params.append(f.owner_id or "all")
+    if segment:
+        sql.append(f"{alias}.segment = ?")
+        params.append(f.segment or "all")
+    return " and ".join(sql), params
 
 
 # ---------------------------------------------------------------- overview
@@ -120,136 +152,158 @@ def latest_sync_runs(query: Query) -> pd.DataFrame:
 
 # ---------------------------------------------------------------- speed-to-lead
 
-def _where(f: Filters, owner_col: str, segment_col: str, date_col: str | None = None) -> tuple[str, list]:
-    """The filters as a SQL condition and its parameters, on the columns that carry them in one mart."""
-    sql, params = [], []
-    if date_col:
-        sql.append(f"cast({date_col} as date) between ? and ?")
-        params += [f.start, f.end]
-    for col, value in ((owner_col, f.owner_id), (segment_col, f.segment)):
-        if value is not None:
-            sql.append(f"{col} = ?")
-            params.append(value)
-    return (" and ".join(sql) or "true"), params
+STL_MEASURES = ["requests", "answered_requests", "missed_requests", "open_requests", "known_outcome_requests",
+                "median_latency_minutes", "p90_latency_minutes", "median_business_latency_minutes",
+                "share_within_5_min", "share_within_1_hour", "missed_share"]
+_STL_COLS = ", ".join(f"c.{m}" for m in STL_MEASURES)
 
 
-def _stl_where(f: Filters) -> tuple[str, list]:
-    return _where(f, "owner_id", "segment", "requested_at")
-
-
-_STL_MEASURES = f"""
-    count(*) as requests,
-    count(*) filter (where is_missed) as missed_requests,
-    quantile_cont(latency_seconds, 0.5) / 60.0 as median_latency_minutes,
-    quantile_cont(latency_seconds, 0.9) / 60.0 as p90_latency_minutes,
-    quantile_cont(business_latency_seconds, 0.5) / 60.0 as median_business_latency_minutes,
-    avg(case when latency_seconds <= {FAST_SECONDS} then 1.0 else 0.0 end) as share_within_5_min,
-    avg(case when latency_seconds <= {HOUR_SECONDS} then 1.0 else 0.0 end) as share_within_1_hour,
-    avg(case when is_missed then 1.0 else 0.0 end) as missed_share"""
+def speed_to_lead_weeks(query: Query, f: Filters) -> Weeks:
+    return weeks(query, f, "mart_speed_to_lead_cube")
 
 
 def speed_to_lead_headline(query: Query, f: Filters) -> dict:
-    where, params = _stl_where(f)
-    return query(f"select {_STL_MEASURES} from fct_speed_to_lead where {where}", params).iloc[0].to_dict()
+    """mart_speed_to_lead_cube's row for the weeks of the date range, the owner and the segment (all request
+    types); no request there: zero counts and no measures."""
+    w = speed_to_lead_weeks(query, f)
+    row = pd.DataFrame()
+    if not w.empty:
+        where, params = _slice(f, "c")
+        row = query(f"""select {_STL_COLS} from mart_speed_to_lead_cube as c
+                        where c.period_grain = 'weeks' and c.period_start = ? and c.period_end = ?
+                            and c.request_type = 'all' and {where}""", [w.start, w.end, *params])
+    if row.empty:
+        return {m: (0 if m.endswith("_requests") or m == "requests" else None) for m in STL_MEASURES}
+    return row.iloc[0].to_dict()
 
 
 def speed_to_lead_by(query: Query, f: Filters, dimension: str) -> pd.DataFrame:
-    col = {"owner": "coalesce(dim_owner.owner_name, fct_speed_to_lead.owner_id)", "request type": "request_type",
-           "segment": "segment", "week": "request_week"}[dimension]
-    where, params = _stl_where(f)
-    return query(f"""select {col} as "{dimension}", {_STL_MEASURES}
-                     from fct_speed_to_lead left join dim_owner using (owner_id)
-                     where {where} group by 1 order by 1""", params)
-
-
-LATENCY_BUCKETS = ["≤ 5 min", "5–15 min", "15–60 min", "1–4 h", "4–24 h", "1–7 d", "missed"]
+    """The cube's rows split by one dimension (owner, request type, segment, week), the other filters applied."""
+    w = speed_to_lead_weeks(query, f)
+    if w.empty:
+        return pd.DataFrame(columns=[dimension, *STL_MEASURES])
+    owner, segment = f.owner_id or "all", f.segment or "all"
+    if dimension == "week":
+        label, split = "c.period_start", "c.period_weeks = 1 and c.period_start between ? and ?"
+        params = [w.start, w.end]
+    else:
+        label, split, params = {
+            "owner": ("coalesce(o.owner_name, c.owner_id)", "c.period_start = ? and c.period_end = ?", [w.start, w.end]),
+            "request type": ("c.request_type", "c.period_start = ? and c.period_end = ?", [w.start, w.end]),
+            "segment": ("c.segment", "c.period_start = ? and c.period_end = ?", [w.start, w.end]),
+        }[dimension]
+    # the split dimension is every value but 'all' (only the filtered one when its filter is set); the others are
+    # the filter's value, or 'all'
+    conds = {"owner": "c.owner_id", "segment": "c.segment", "request type": "c.request_type"}
+    values = {"owner": owner, "segment": segment, "request type": "all"}
+    for dim, col in conds.items():
+        if dim == dimension:
+            split += f" and {col} <> 'all'" + (f" and {col} = ?" if values[dim] != "all" else "")
+            params += [values[dim]] if values[dim] != "all" else []
+        else:
+            split += f" and {col} = ?"
+            params.append(values[dim])
+    return query(f"""select {label} as "{dimension}", {_STL_COLS}
+                     from mart_speed_to_lead_cube as c left join dim_owner as o on o.owner_id = c.owner_id
+                     where c.period_grain = 'weeks' and {split} order by 1""", params)
 
 
 def latency_distribution(query: Query, f: Filters) -> pd.DataFrame:
-    where, params = _stl_where(f)
-    return query(f"""select case when is_missed then 'missed'
-                                 when latency_seconds <= 300 then '≤ 5 min'
-                                 when latency_seconds <= 900 then '5–15 min'
-                                 when latency_seconds <= 3600 then '15–60 min'
-                                 when latency_seconds <= 14400 then '1–4 h'
-                                 when latency_seconds <= 86400 then '4–24 h' else '1–7 d' end as latency,
-                            count(*) as requests
-                     from fct_speed_to_lead where {where} group by 1""", params)
+    """Requests per latency bucket (answered within each step, missed, open) over the weeks and slice of the filters:
+    mart_speed_to_lead_latency_buckets' counts, which add up. Every bucket the mart knows is listed, in order."""
+    w = speed_to_lead_weeks(query, f)
+    params: list = [w.start, w.end]
+    where = "b.request_week between ? and ?"
+    for col, value in (("b.owner_id", f.owner_id), ("b.segment", f.segment)):
+        if value is not None:
+            where += f" and {col} = ?"
+            params.append(value)
+    return query(f"""with buckets as (
+                         select latency_bucket, min(latency_bucket_order) as bucket_order
+                         from mart_speed_to_lead_latency_buckets group by latency_bucket),
+                     counts as (
+                         select b.latency_bucket, sum(b.requests) as requests
+                         from mart_speed_to_lead_latency_buckets as b where {where} group by b.latency_bucket)
+                     select buckets.latency_bucket as latency, buckets.bucket_order,
+                            cast(coalesce(counts.requests, 0) as bigint) as requests
+                     from buckets left join counts using (latency_bucket)
+                     order by buckets.bucket_order""", params)
 
 
 def late_requests(query: Query, f: Filters, day: date) -> pd.DataFrame:
-    """The requests of `day` that are missed (no sales touch yet) or answered after 5 minutes."""
-    where, params = _stl_where(Filters(day, day, f.owner_id, f.segment))
-    return query(f"""select requested_at, request_type,
-                            coalesce(trim(coalesce(dim_person.first_name, '') || ' ' || coalesce(dim_person.last_name, '')), '')
-                                as person, dim_person.best_email as email,
-                            coalesce(dim_owner.owner_name, s.owner_id) as owner,
-                            case when s.is_missed then 'no sales touch yet' else 'late' end as status,
-                            s.latency_seconds / 60.0 as latency_minutes, s.segment, s.person_id
+    """The requests of `day` not answered within 5 minutes (fct_speed_to_lead's answered_within_5_min): open (no
+    sales touch yet, window still open), missed (none in the window), or answered late."""
+    where, params = "cast(s.requested_at as date) = ?", [day]
+    for col, value in (("s.owner_id", f.owner_id), ("s.segment", f.segment)):
+        if value is not None:
+            where += f" and {col} = ?"
+            params.append(value)
+    return query(f"""select s.requested_at, s.request_type,
+                            coalesce(trim(coalesce(p.first_name, '') || ' ' || coalesce(p.last_name, '')), '')
+                                as person, p.best_email as email,
+                            coalesce(o.owner_name, s.owner_id) as owner,
+                            case s.outcome when 'open' then 'open: no sales touch yet'
+                                           when 'missed' then 'missed: no sales touch in the window'
+                                           else 'answered late' end as status,
+                            s.window_closes_at, s.latency_seconds / 60.0 as latency_minutes, s.segment, s.person_id
                      from fct_speed_to_lead as s
-                     left join dim_person using (person_id)
-                     left join dim_owner on dim_owner.owner_id = s.owner_id
-                     where {where} and (s.is_missed or s.latency_seconds > {FAST_SECONDS})
-                     order by s.is_missed desc, requested_at""", params)
+                     left join dim_person as p on p.person_id = s.person_id
+                     left join dim_owner as o on o.owner_id = s.owner_id
+                     where {where} and not s.answered_within_5_min
+                     order by s.outcome = 'answered', s.outcome, s.requested_at, s.request_id""", params)
 
 
 # ---------------------------------------------------------------- double touch
 
 PAIR_KINDS = ["all", "marketing×sales", "sales×sales", "marketing×marketing"]
+_DT_COLS = "c.pair_kind, c.touches, c.incidents, c.incidents_per_10k_touches, c.touched_persons, " \
+           "c.persons_with_incident, c.share_of_touched_persons"
 
 
-def _double_touch(query: Query, f: Filters, by_week: bool) -> pd.DataFrame:
-    """mart_double_touch_rates' figures (per week, or over the whole range) for the date range and the persons of
-    the filters: touches, incidents, per 10k touches, share of touched persons, in total ('all') and per pair."""
-    who, params = _person_filter(f, "person_id")
-    period = "cast(date_trunc('week', touched_at) as date)" if by_week else "cast(null as date)"
-    kinds = ", ".join(f"'{k}'" for k in PAIR_KINDS)
-    return query(f"""
-        with touches as (
-            select {period} as week, touch_id, person_id from fct_touches
-            where counts_as_touch and cast(touched_at as date) between ? and ? and {who}
-        ),
-        incidents as (
-            select {period} as week, touch_id, person_id, pair_kind from fct_double_touches
-            where cast(touched_at as date) between ? and ? and {who}
-        ),
-        totals as (
-            select week, count(*) as touches, count(distinct person_id) as touched_persons from touches group by week
-        ),
-        kinds as (select unnest([{kinds}]) as pair_kind)
-        select totals.week, kinds.pair_kind, totals.touches,
-               count(incidents.touch_id) as incidents,
-               count(incidents.touch_id) * 10000.0 / totals.touches as incidents_per_10k_touches,
-               count(distinct incidents.person_id) * 1.0 / totals.touched_persons as share_of_touched_persons
-        from totals cross join kinds
-        left join incidents
-            on incidents.week is not distinct from totals.week and kinds.pair_kind in ('all', incidents.pair_kind)
-        group by totals.week, kinds.pair_kind, totals.touches, totals.touched_persons
-        order by 1, 2""", [f.start, f.end, *params, f.start, f.end, *params])
+def double_touch_weeks(query: Query, f: Filters) -> Weeks:
+    return weeks(query, f, "mart_double_touch_cube")
 
 
 def double_touch_rates(query: Query, f: Filters) -> pd.DataFrame:
-    """One row per pair kind over the whole range (no touches at all: zero touches, no rates)."""
-    rates = _double_touch(query, f, by_week=False).drop(columns="week")
+    """mart_double_touch_cube's rows for the weeks of the date range and the owner and segment of the filters (of
+    the touched persons: the owner of their next action, the segment of their current account), one per pair kind;
+    no touch there: zero touches, no rates."""
+    w = double_touch_weeks(query, f)
+    rates = pd.DataFrame()
+    if not w.empty:
+        where, params = _slice(f, "c")
+        rates = query(f"""select {_DT_COLS} from mart_double_touch_cube as c
+                          where c.period_grain = 'weeks' and c.period_start = ? and c.period_end = ? and {where}
+                          order by c.pair_kind""", [w.start, w.end, *params])
     if rates.empty:
         return pd.DataFrame({"pair_kind": PAIR_KINDS, "touches": 0, "incidents": 0,
-                             "incidents_per_10k_touches": None, "share_of_touched_persons": None})
+                             "incidents_per_10k_touches": None, "touched_persons": 0, "persons_with_incident": 0,
+                             "share_of_touched_persons": None})
     return rates
 
 
 def double_touch_weekly(query: Query, f: Filters) -> pd.DataFrame:
-    return _double_touch(query, f, by_week=True)
+    """The one-week rows of the cube in the weeks of the date range, for the owner and segment of the filters."""
+    w = double_touch_weeks(query, f)
+    if w.empty:
+        return pd.DataFrame(columns=["week", *_DT_COLS.replace("c.", "").split(", ")])
+    where, params = _slice(f, "c")
+    return query(f"""select c.period_start as week, {_DT_COLS} from mart_double_touch_cube as c
+                     where c.period_grain = 'weeks' and c.period_weeks = 1 and c.period_start between ? and ?
+                         and {where}
+                     order by 1, 2""", [w.start, w.end, *params])
 
 
 def colliding_emitters(query: Query, f: Filters, limit: int = 15) -> pd.DataFrame:
-    """The campaigns and sequences that collide most: pairs (earlier emitter, later emitter) by incidents."""
-    who, params = _person_filter(f, "person_id")
-    return query(f"""select earlier_emitter as "earlier touch (t1)", emitter as "double touch (t2)", pair_kind,
-                            count(*) as incidents, count(distinct person_id) as persons,
-                            median(gap_minutes) as median_gap_minutes
-                     from fct_double_touches
-                     where cast(touched_at as date) between ? and ? and {who}
-                     group by all order by incidents desc, 1, 2 limit {int(limit)}""", [f.start, f.end, *params])
+    """The campaigns and sequences that collide most in the weeks and slice of the filters: the pairs (earlier
+    emitter, later emitter) of mart_double_touch_emitter_pairs by incidents (it keeps the top 15 of each)."""
+    w = double_touch_weeks(query, f)
+    where, params = _slice(f, "e")
+    return query(f"""select e.earlier_emitter as "earlier touch (t1)", e.emitter as "double touch (t2)", e.pair_kind,
+                            e.incidents, e.persons, e.median_gap_minutes
+                     from mart_double_touch_emitter_pairs as e
+                     where e.period_start = ? and e.period_end = ? and {where} and e.rank_in_slice <= ?
+                     order by e.rank_in_slice""", [w.start, w.end, *params, int(limit)])
 
 
 # ---------------------------------------------------------------- signal-to-revenue
@@ -326,7 +380,13 @@ def deliverability_daily(query: Query, f: Filters) -> pd.DataFrame:
 # ---------------------------------------------------------------- next actions
 
 def _stage_where(f: Filters) -> tuple[str, list]:
-    return _where(f, "m.owner_id", "coalesce(a.segment, 'unknown')")
+    """The owner (of the next action) and segment (of the current account) filters on the stage map."""
+    sql, params = [], []
+    for col, value in (("m.owner_id", f.owner_id), ("coalesce(a.segment, 'unknown')", f.segment)):
+        if value is not None:
+            sql.append(f"{col} = ?")
+            params.append(value)
+    return (" and ".join(sql) or "true"), params
 
 
 _STAGE_FROM = """mart_stage_map as m
@@ -373,11 +433,15 @@ def sync_runs(query: Query) -> pd.DataFrame:
 
 
 def sync_headline(query: Query) -> dict:
-    return query("""select count(*) as runs, coalesce(sum(sent), 0) as sent, coalesce(sum(confirmed), 0) as confirmed,
-                           coalesce(sum(rejected), 0) as rejected, coalesce(sum(dead_lettered), 0) as dead_lettered,
-                           coalesce(sum(retries), 0) as retries,
-                           sum(confirmed) * 1.0 / nullif(sum(sent), 0) as success_rate
-                    from mart_sync_health where not dry_run""", []).iloc[0].to_dict()
+    """Counts over every sync that was not a dry run (they add up), and the latest sending run's success rate as
+    mart_sync_health computes it."""
+    row = query("""select count(*) as runs, coalesce(sum(sent), 0) as sent, coalesce(sum(confirmed), 0) as confirmed,
+                          coalesce(sum(rejected), 0) as rejected, coalesce(sum(dead_lettered), 0) as dead_lettered,
+                          coalesce(sum(retries), 0) as retries
+                   from mart_sync_health where not dry_run""", []).iloc[0].to_dict()
+    last = latest_sync_runs(query)
+    row["success_rate"] = last.at[0, "success_rate"] if len(last) else None
+    return row
 
 
 def dead_letters(query: Query) -> pd.DataFrame:

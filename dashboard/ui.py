@@ -113,10 +113,12 @@ def owner_name(owner_id: str | None) -> str:
     return hit.iloc[0] if len(hit) else str(owner_id)
 
 
-def metric(label: str, value, kind: str, *, delta: str | None = None, better_up: bool = True,
+def metric(label: str, value, kind: str, *, delta: str | None = None, better_up: bool | None = True,
            help: str | None = None) -> None:
+    """better_up: a rise is good (True), bad (False) or neither (None: the delta is not coloured)."""
     st.metric(label, fmt.FORMATS[kind](value) if kind in fmt.FORMATS else str(value), delta=delta,
-              delta_color="normal" if better_up else "inverse", help=help, border=True)
+              delta_color="off" if better_up is None else "normal" if better_up else "inverse", help=help,
+              border=True)
 
 
 def metrics_row(items: list[tuple]) -> None:

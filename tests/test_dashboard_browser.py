@@ -1,6 +1,8 @@
 """The dashboard in Debian's Chromium against the S world: every page opens without an error and shows the marts'
-numbers; switching the attribution model and the owner filter change them to the right values; screenshots of
-every page go to test-artifacts/dashboard/. The expected numbers are read here from the marts with plain SQL."""
+numbers; switching the attribution model and the owner filter change them to the right values; every page opens
+without an error under no filter, and the filtered pages under every owner, every segment and a slice that holds
+nothing; screenshots of every page go to test-artifacts/dashboard/. The expected numbers are read here from the
+marts with plain SQL."""
 
 import duckdb
 import pytest
@@ -8,18 +10,20 @@ from playwright.sync_api import expect
 
 from dashboard import data, fmt
 from revops import snapshot
-from dashboard.browser import (PAGES, browser_page, dashboard, expect_metrics, metric, open_page, pick, screenshot,
-                           wait_until_rendered)
+from dashboard.browser import (PAGES, assert_no_error, browser_page, dashboard, expect_metrics, metric, open_filtered,
+                               open_page, pick, screenshot, wait_until_rendered)
 
 
 @pytest.fixture(scope="module")
 def marts(s_snapshot):
     con = duckdb.connect(str(snapshot.current_path(s_snapshot)), read_only=True)
 
-    def one(sql: str, params=None) -> dict:
+    def one(sql: str, params=None, missing: dict | None = None) -> dict:
+        """The first row as a dict; `missing` when there is none (else an IndexError)."""
         cur = con.cursor().execute(sql, params or [])
         cols = [d[0] for d in cur.description]
-        return dict(zip(cols, cur.fetchall()[0]))
+        rows = cur.fetchall()
+        return dict(zip(cols, rows[0])) if rows or missing is None else missing
     yield one
     con.close()
 
@@ -55,7 +59,9 @@ def test_every_page_shows_the_marts_numbers(s_snapshot, marts, tmp_path):
                               "p90 latency": fmt.minutes(stl["p90_latency_minutes"]),
                               "Within 5 min": fmt.pct(stl["share_within_5_min"]),
                               "Within 1 h": fmt.pct(stl["share_within_1_hour"]),
-                              "Missed": fmt.pct(stl["missed_share"])})
+                              "Missed": fmt.pct(stl["missed_share"]),
+                              "Open (not answered yet)": fmt.count(stl["open_requests"])})
+        assert stl["open_requests"] > 0  # S at its as_of has requests not answered yet
         shots.append(screenshot(page, "speed-to-lead"))
 
         open_page(page, url, "double-touch")
@@ -112,6 +118,7 @@ def test_owner_and_segment_filters_apply_across_pages(s_snapshot, marts, tmp_pat
         expect_metrics(page, {"Counted requests": fmt.count(everyone["requests"])})
         pick(page, "Owner", owner["owner_name"])
         expect_metrics(page, {"Counted requests": fmt.count(owner["requests"]),
+                              "Open (not answered yet)": fmt.count(owner["open_requests"]),
                               "Median latency": fmt.minutes(owner["median_latency_minutes"]),
                               "Within 5 min": fmt.pct(owner["share_within_5_min"]),
                               "Missed": fmt.pct(owner["missed_share"])})
@@ -124,6 +131,80 @@ def test_owner_and_segment_filters_apply_across_pages(s_snapshot, marts, tmp_pat
         expect_metrics(page, {"Counted requests": fmt.count(seg["requests"]),
                               "Median latency": fmt.minutes(seg["median_latency_minutes"])})
         expect(metric(page, "Counted requests")).not_to_have_text(fmt.count(everyone["requests"]))
+
+
+# the pages that apply the owner and segment filters; the others say they do not, and read nothing filtered
+FILTERED_PAGES = ["speed-to-lead", "double-touch", "next-actions"]
+
+
+def test_every_page_opens_under_every_filter(s_snapshot, marts, tmp_path):
+    """One browser session, every page loaded afresh for each filter (through the URL the filters are bound to),
+    failing on any Streamlit exception element, error box or error text: every page with no filter; the pages that
+    filter (speed-to-lead, double touch, next actions) with every owner and every segment of the sidebar, each with
+    the numbers of its slice; every other page once with an owner and a segment set (they read nothing filtered, so
+    one load each is enough); and a slice that holds nothing (an owner and a segment with no request, touch or
+    person together), which shows zeros. 7 + 3 x (owners + segments + 1) + 4 loads, about a second each on S."""
+    def stl(owner="all", segment="all") -> dict:
+        return marts("""select requests, open_requests from mart_speed_to_lead_cube where period_grain = 'weeks'
+                        and covers_all_weeks and owner_id = ? and request_type = 'all' and segment = ?""",
+                     [owner, segment], missing={"requests": 0, "open_requests": 0})
+
+    def dt(owner="all", segment="all") -> dict:
+        return marts("""select touches from mart_double_touch_cube where period_grain = 'weeks' and covers_all_weeks
+                        and owner_id = ? and segment = ? and pair_kind = 'all'""", [owner, segment],
+                     missing={"touches": 0})
+
+    def persons(owner=None, segment=None) -> int:
+        return marts("""select count(*) as n from mart_stage_map as m left join dim_person as p using (person_id)
+                        left join dim_account as a on a.account_id = p.account_id
+                        where (? is null or m.owner_id = ?) and (? is null or coalesce(a.segment, 'unknown') = ?)""",
+                     [owner, owner, segment, segment])["n"]
+
+    def check(page, name: str, owner_id: str | None, segment: str | None) -> None:
+        o, s = owner_id or "all", segment or "all"
+        if name == "speed-to-lead":
+            row = stl(o, s)
+            expect_metrics(page, {"Counted requests": fmt.count(row["requests"]),
+                                  "Open (not answered yet)": fmt.count(row["open_requests"])})
+        elif name == "double-touch":
+            expect_metrics(page, {"Touches": fmt.count(dt(o, s)["touches"])})
+        elif name == "next-actions":
+            expect_metrics(page, {"Persons": fmt.count(persons(owner_id, segment))})
+
+    con = duckdb.connect(str(snapshot.current_path(s_snapshot)), read_only=True)
+    b = data.bounds(lambda sql, params: con.cursor().execute(sql, params).df())
+    con.close()
+    owners = list(zip(b.owners["owner_id"], b.owners["owner_name"]))
+    # an empty slice: the owner and segment with nothing together on any filtered page
+    empty = next(((oid, name, seg) for oid, name in owners for seg in b.segments
+                  if stl(oid, seg)["requests"] == 0 and dt(oid, seg)["touches"] == 0 and persons(oid, seg) == 0), None)
+    assert len(owners) >= 5 and len(b.segments) >= 3 and empty is not None
+    loads = 0
+    with dashboard(s_snapshot, tmp_path / "streamlit.log") as url, browser_page() as page:
+        for name in PAGES:
+            open_filtered(page, url, name)
+            check(page, name, None, None)
+            loads += 1
+        for name in FILTERED_PAGES:
+            for owner_id, owner_name in owners:
+                open_filtered(page, url, name, owner=owner_name)
+                check(page, name, owner_id, None)
+                loads += 1
+            for seg in b.segments:
+                open_filtered(page, url, name, segment=seg)
+                check(page, name, None, seg)
+                loads += 1
+            open_filtered(page, url, name, owner=empty[1], segment=empty[2])
+            check(page, name, empty[0], empty[2])
+            loads += 1
+            if name == "speed-to-lead":
+                expect_metrics(page, {"Counted requests": "0", "Median latency": fmt.NONE, "Missed": fmt.NONE})
+                screenshot(page, "speed-to-lead-empty-slice")
+        for name in set(PAGES) - set(FILTERED_PAGES):
+            open_filtered(page, url, name, owner=owners[0][1], segment=b.segments[0])
+            loads += 1
+        assert_no_error(page)
+    assert loads == len(PAGES) * 2 - len(FILTERED_PAGES) + len(FILTERED_PAGES) * (len(owners) + len(b.segments) + 1)
 
 
 def test_a_pipeline_run_beside_an_open_dashboard(day_one_warehouse, world_s, tmp_path):

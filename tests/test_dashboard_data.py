@@ -1,6 +1,7 @@
 """The dashboard's queries (dashboard/data.py) against the marts: unfiltered they are the marts' own rows, an
-owner or a segment gives that owner's or segment's row of the marts, and a hand-made case checks the person
-filters of the double-touch page."""
+owner or a segment gives that owner's or segment's row of the marts, a date range gives the cube's row of the weeks
+it touches (equal to a recomputation from the facts), and every function of the filtered pages runs for every owner
+and segment. (The person filters of the double-touch page on a hand-made warehouse: tests/test_kpi.py.)"""
 
 from datetime import date
 
@@ -32,8 +33,7 @@ def _close(a: dict, b: dict, keys):
             assert a[k] == pytest.approx(b[k], rel=1e-12, abs=1e-12), k
 
 
-STL = ["requests", "missed_requests", "median_latency_minutes", "p90_latency_minutes",
-       "median_business_latency_minutes", "share_within_5_min", "share_within_1_hour", "missed_share"]
+STL = data.STL_MEASURES
 
 
 def test_speed_to_lead_is_the_summary_mart_for_all_each_owner_and_each_segment(q, everything):
@@ -50,12 +50,83 @@ def test_speed_to_lead_is_the_summary_mart_for_all_each_owner_and_each_segment(q
         f = data.Filters(everything.start, everything.end, segment=s)
         _close(data.speed_to_lead_headline(q, f), rows[("segment", s)], STL)
     by_type = data.speed_to_lead_by(q, everything, "request type").to_dict("records")
+    assert len(by_type) == 2
     for r in by_type:
         _close(r, rows[("request_type", r["request type"])], STL)
+    by_owner = data.speed_to_lead_by(q, everything, "owner")
+    assert len(by_owner) == len(owners) and by_owner["requests"].sum() == rows[("all", "all")]["requests"]
+    weekly = data.speed_to_lead_by(q, everything, "week").to_dict("records")
+    week_rows = {r["period_start"]: r for r in q("select * from mart_speed_to_lead_summary where period_grain = 'week' "
+                                                 "and dimension = 'all'", []).to_dict("records")}
+    assert len(weekly) == len(week_rows) >= 4
+    for r in weekly:
+        _close(r, week_rows[r["week"]], STL)
+    # open requests are counted, and in none of the shares
+    everyone = rows[("all", "all")]
+    assert everyone["open_requests"] > 0
+    assert everyone["known_outcome_requests"] == everyone["requests"] - everyone["open_requests"]
+
+
+def test_a_date_range_reads_the_weeks_it_touches(q, everything):
+    """A range from a Wednesday to the next Tuesday selects those two whole weeks: the headline equals a
+    recomputation from fct_speed_to_lead's requests of the two weeks (shares of the known outcomes), the latency
+    distribution adds up to its requests, and the late list of its last day holds no request answered in time."""
+    import statistics
+    from datetime import timedelta
+
+    first_week = q("select min(request_week) as w from fct_speed_to_lead", []).at[0, "w"].date()
+    start = first_week + timedelta(days=9)  # the Wednesday of the second week
+    f = data.Filters(start, start + timedelta(days=6))
+    w = data.speed_to_lead_weeks(q, f)
+    assert (w.start, w.end) == (first_week + timedelta(days=7), first_week + timedelta(days=20))
+    reqs = q("select outcome, latency_seconds, answered_within_5_min from fct_speed_to_lead "
+             "where request_week between ? and ?", [w.start, w.end])
+    answered = reqs[reqs["outcome"] == "answered"]
+    known = len(answered) + (reqs["outcome"] == "missed").sum()
+    h = data.speed_to_lead_headline(q, f)
+    assert h["requests"] == len(reqs) and h["known_outcome_requests"] == known
+    assert h["missed_share"] == pytest.approx((reqs["outcome"] == "missed").sum() / known)
+    assert h["share_within_5_min"] == pytest.approx(answered["answered_within_5_min"].sum() / known)
+    assert h["median_latency_minutes"] == pytest.approx(statistics.median(answered["latency_seconds"]) / 60)
+    dist = data.latency_distribution(q, f)
+    assert dist["requests"].sum() == len(reqs) and {"missed", "open"} <= set(dist["latency"])
+    assert dist["bucket_order"].is_monotonic_increasing
+    late = data.late_requests(q, f, f.end)
+    day = q("select outcome, answered_within_5_min from fct_speed_to_lead where cast(requested_at as date) = ?",
+            [f.end])
+    assert len(late) == (~day["answered_within_5_min"]).sum()
+    assert (late["status"] == "open: no sales touch yet").sum() == (day["outcome"] == "open").sum()
+
+
+def test_every_owner_and_segment_runs_every_filtered_query(q, everything):
+    """The owner filter once raised `Ambiguous reference to column name "owner_id"` on the speed-to-lead page: every
+    function of the filtered pages runs for every owner and segment of the sidebar, and for a slice that holds
+    nothing, and a filtered count never exceeds the unfiltered one."""
+    b = data.bounds(q)
+    total = data.speed_to_lead_headline(q, everything)["requests"]
+    filters = ([data.Filters(everything.start, everything.end, owner_id=o) for o in b.owners["owner_id"]]
+               + [data.Filters(everything.start, everything.end, segment=s) for s in b.segments]
+               + [data.Filters(everything.start, everything.end, owner_id=b.owners["owner_id"].iloc[-1],
+                               segment=b.segments[0])])
+    assert len(filters) >= 8
+    for f in filters:
+        h = data.speed_to_lead_headline(q, f)
+        assert 0 <= h["requests"] <= total, f
+        for dim in ("owner", "request type", "segment", "week"):
+            data.speed_to_lead_by(q, f, dim)
+        assert data.latency_distribution(q, f)["requests"].sum() == h["requests"], f
+        data.late_requests(q, f, b.last_day)
+        rates = data.double_touch_rates(q, f)
+        assert set(rates["pair_kind"]) == set(data.PAIR_KINDS), f
+        data.double_touch_weekly(q, f)
+        data.colliding_emitters(q, f)
+        data.actions_headline(q, f, b.last_day)
+        data.actions_due(q, f, b.last_day)
+        data.stage_route_counts(q, f)
 
 
 def test_double_touch_rates_are_the_mart_unfiltered(q, everything):
-    mart = {r["pair_kind"]: r for r in q("select * from mart_double_touch_rates where period_start is null", [])
+    mart = {r["pair_kind"]: r for r in q("select * from mart_double_touch_rates where period_grain = 'all'", [])
             .to_dict("records")}
     got = {r["pair_kind"]: r for r in data.double_touch_rates(q, everything).to_dict("records")}
     assert set(got) == set(mart) == {"all", "marketing×sales", "sales×sales", "marketing×marketing"}
@@ -63,7 +134,7 @@ def test_double_touch_rates_are_the_mart_unfiltered(q, everything):
         _close(got[k], mart[k], ["touches", "incidents", "incidents_per_10k_touches", "share_of_touched_persons"])
     weekly = {(r["week"], r["pair_kind"]): r for r in data.double_touch_weekly(q, everything).to_dict("records")}
     mart_weeks = {(r["period_start"], r["pair_kind"]): r for r in q(
-        "select * from mart_double_touch_rates where period_start is not null", []).to_dict("records")}
+        "select * from mart_double_touch_rates where period_grain = 'week'", []).to_dict("records")}
     assert set(weekly) == set(mart_weeks) and len(weekly) >= 8
     for k in weekly:
         _close(weekly[k], mart_weeks[k], ["touches", "incidents", "incidents_per_10k_touches",
@@ -99,46 +170,6 @@ def test_next_actions_cover_the_stage_map(q, everything):
     per_owner = sum(data.actions_headline(q, data.Filters(everything.start, everything.end, owner_id=o), date.max)
                     ["persons"] for o in q("select distinct owner_id from mart_stage_map", [])["owner_id"])
     assert per_owner == total["n"]
-
-
-def test_person_filters_on_a_hand_made_case(tmp_path):
-    """Two persons: p1 (owner o1, smb) has 3 touches with one double touch, p2 (owner o2, enterprise) 1 touch.
-    Owner o1: 3 touches, 1 incident = 3,333.3 per 10k, 1 of 1 touched persons; segment enterprise: 1 touch, none."""
-    con = duckdb.connect(str(tmp_path / "w.duckdb"))
-    con.execute("""create table fct_touches as select * from (values
-        ('t1', 'p1', timestamp '2026-10-05 09:00', true), ('t2', 'p1', timestamp '2026-10-05 10:00', true),
-        ('t3', 'p1', timestamp '2026-10-09 10:00', true), ('t4', 'p2', timestamp '2026-10-05 11:00', true),
-        ('t5', 'p2', timestamp '2026-10-05 11:30', false))
-        as t(touch_id, person_id, touched_at, counts_as_touch)""")
-    con.execute("""create table fct_double_touches as select 't2' as touch_id, 'p1' as person_id,
-        timestamp '2026-10-05 10:00' as touched_at, 'marketing×sales' as pair_kind""")
-    con.execute("create table mart_stage_map as select * from (values ('p1', 'o1'), ('p2', 'o2')) as t(person_id, owner_id)")
-    con.execute("create table dim_person as select * from (values ('p1', 'a1'), ('p2', 'a2')) as t(person_id, account_id)")
-    con.execute("create table dim_account as select * from (values ('a1', 'smb'), ('a2', 'enterprise')) as t(account_id, segment)")
-
-    def q(sql, params):
-        return con.cursor().execute(sql, params).df()
-
-    def rates(**kw):
-        return {r["pair_kind"]: r for r in data.double_touch_rates(
-            q, data.Filters(date(2026, 10, 1), date(2026, 10, 31), **kw)).to_dict("records")}
-
-    everyone = rates()
-    assert (everyone["all"]["touches"], everyone["all"]["incidents"]) == (4, 1)
-    assert everyone["all"]["incidents_per_10k_touches"] == pytest.approx(2500.0)
-    assert everyone["all"]["share_of_touched_persons"] == pytest.approx(0.5)
-    o1 = rates(owner_id="o1")
-    assert (o1["all"]["touches"], o1["marketing×sales"]["incidents"], o1["sales×sales"]["incidents"]) == (3, 1, 0)
-    assert o1["all"]["incidents_per_10k_touches"] == pytest.approx(10000 / 3)
-    assert o1["all"]["share_of_touched_persons"] == pytest.approx(1.0)
-    ent = rates(segment="enterprise")
-    assert (ent["all"]["touches"], ent["all"]["incidents"], ent["all"]["share_of_touched_persons"]) == (1, 0, 0.0)
-    nobody = rates(owner_id="o9")  # an owner without persons: zero touches, no rates, no error
-    assert (nobody["all"]["touches"], nobody["all"]["incidents"], nobody["all"]["incidents_per_10k_touches"]) == \
-        (0, 0, None)
-    early = data.double_touch_rates(q, data.Filters(date(2026, 10, 6), date(2026, 10, 31)))
-    assert early.set_index("pair_kind").loc["all", "touches"] == 1  # only t3 falls in the range
-    con.close()
 
 
 def test_an_unchanged_date_range_follows_the_data_and_a_chosen_one_stays(s_snapshot, tmp_path, monkeypatch):

@@ -258,8 +258,6 @@ def test_speed_to_lead_per_request(q):
     assert rows[R4][:2] == (None, None) and rows[R4][3:5] == ("queue:inbound", "mid_market")
 
 
-@pytest.mark.xfail(strict=True, reason="fct_speed_to_lead has no open state: a request without a touch is missed even "
-                   "while its 7-day window is still open at as_of")
 def test_open_request_is_not_missed(q):
     """DESIGN 6: no touch, but the 7-day window is still open at as_of -> the request is open, not missed."""
     assert q("select is_missed from fct_speed_to_lead where request_id = ?", [R4]) == [(False,)]
@@ -273,8 +271,6 @@ def test_business_hours_latency_in_the_owners_primary_team_territory(q):
     assert rows[R2] == 1800.0
 
 
-@pytest.mark.xfail(strict=True, reason="mart_speed_to_lead_summary takes its shares over all counted requests; the "
-                   "open request (no open state in fct_speed_to_lead) counts as missed")
 def test_speed_to_lead_summary_shares_of_known_outcomes(q):
     """Shares are of the requests whose outcome is known (R1, R2 answered, R3 missed); R4 is open."""
     row = q("""select requests, missed_requests, median_latency_minutes, p90_latency_minutes, share_within_5_min,

@@ -41,7 +41,7 @@ def render() -> None:
                       delta=f"since {fmt.day(r.status_since)}", delta_color="off", delta_arrow="off",
                       border=True,
                       help=r.pause_reason if r.status == "paused" else None)
-            st.caption(f"7 days: {fmt.count(r.sends_7d)} sends · bounces {fmt.pct(r.bounce_rate_7d)} · complaints "
+            st.caption(f"{data.KILL_SWITCH_DAYS} days: {fmt.count(r.sends_7d)} sends · bounces {fmt.pct(r.bounce_rate_7d)} · complaints "
                        f"{fmt.pct(r.complaint_rate_7d, 3)}")
 
     daily = data.deliverability_daily(ui.query, f)

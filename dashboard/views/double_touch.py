@@ -1,5 +1,6 @@
-"""Double touch: a person touched by two different emitters within 24 hours (DESIGN 6), over time, by the pair
-of emitter kinds, and the campaigns and sequences that collide most."""
+"""Double touch: a person touched by two different emitters within a day (var double_touch_window_hours; DESIGN 6),
+over time, by the pair of emitter kinds, and the campaigns and sequences that collide most. Every number is a row
+of mart_double_touch_cube or mart_double_touch_emitter_pairs."""
 
 import altair as alt
 import streamlit as st
@@ -13,7 +14,9 @@ KIND_LABELS = {"all": "All double touches", "marketing×sales": "Marketing × sa
 def render() -> None:
     f = ui.filters()
     st.title("Double touch")
-    ui.applies(owner=True, segment=True, note="Owner and segment select persons: the owner of their next action, "
+    w = data.double_touch_weeks(ui.query, f)
+    ui.applies(owner=True, segment=True, note=f"Touches count by the ISO week they were made in: {w.text()} (the "
+               "weeks the date range touches). Owner and segment select persons: the owner of their next action, "
                "the segment of their current account.")
     rates = data.double_touch_rates(ui.query, f).set_index("pair_kind")
     total = rates.loc["all"]
@@ -44,6 +47,6 @@ def render() -> None:
 
     st.subheader("Campaigns and sequences that collide most")
     st.caption("Emitters: marketing:<campaign>, sales:<sequence>, sales:call:<owner>. t2 is the double touch, t1 its "
-               "latest earlier touch from another emitter within 24 h.")
+               f"latest earlier touch from another emitter within {data.DOUBLE_TOUCH_HOURS} h.")
     st.dataframe(data.colliding_emitters(ui.query, f), hide_index=True, width="stretch", column_config={
         "median_gap_minutes": st.column_config.NumberColumn("median gap (min)", format="%.0f")})

@@ -7,14 +7,18 @@ import streamlit as st
 from dashboard import data, fmt, ui
 
 TARGET_LINES = {  # KPI column -> [(value, label)] drawn into its trend
-    "median_speed_to_lead_minutes": [(5.0, "target 5 min")],
+    "median_speed_to_lead_minutes": [(data.FAST_MINUTES, f"target {data.FAST_MINUTES:g} min")],
     "bounce_rate": [(data.MAX_BOUNCE_RATE, f"kill switch {data.MAX_BOUNCE_RATE:.0%}")],
     "complaint_rate": [(data.MAX_COMPLAINT_RATE, f"kill switch {data.MAX_COMPLAINT_RATE:.2%}"),
                        (data.COMPLAINT_PROVIDER_LIMIT, "providers 0.1%")],
 }
 NOTES = {
-    "missed_share": "No sales touch within 7 days of the request. The last week's requests count as missed until a "
-                    "touch lands: read the last days' share as 'not answered yet'.",
+    "missed_share": f"No sales touch within {data.WINDOW_DAYS} days of the request, of the day's requests whose "
+                    "outcome is known (answered, or missed with the window closed); open requests are in none of "
+                    "the shares.",
+    "open_requests": f"Requests of the day with no sales touch yet whose {data.WINDOW_DAYS}-day window is still "
+                     "open at the data's as-of time: not answered yet, not missed.",
+    "share_within_5_min": "Of the day's requests whose outcome is known (answered or missed).",
 }
 AXIS = {"count": ",d", "pct": ".2%", "minutes": ".1f", "money": "$,.0f", "per_10k": ".1f"}
 
@@ -41,7 +45,8 @@ def render() -> None:
                 target = data.TARGETS.get(col)
                 ui.metric(label, today[col], kind, better_up=up,
                           delta=fmt.delta(today[col], yesterday[col], kind) if yesterday is not None else None,
-                          help=f"Target {target[0]}" if target else NOTES.get(col))
+                          help=" ".join(t for t in (f"Target {target[0]}." if target else "", NOTES.get(col, ""))
+                                        if t) or None)
     with st.columns(4)[0]:
         last = runs.iloc[0] if len(runs) else None
         prev = runs.iloc[1] if len(runs) > 1 else None
@@ -74,6 +79,8 @@ def render() -> None:
             st.caption("Sync success rate: no sync has sent anything yet.")
         else:
             st.altair_chart(ui.line_with_target(all_runs, "started_at", "success_rate", "Sync success rate per run",
-                                                ".1%", [(0.995, "target 99.5%")], x_format="%m-%d %H:%M").encode(
+                                                ".1%", [(data.TARGETS["sync_success_rate"][1],
+                                                         f"target {data.TARGETS['sync_success_rate'][0]}")],
+                                                x_format="%m-%d %H:%M").encode(
                 y=alt.Y("success_rate:Q", scale=alt.Scale(domain=[0.95, 1.0]), axis=alt.Axis(format=".1%"),
                         title=None)), width="stretch")

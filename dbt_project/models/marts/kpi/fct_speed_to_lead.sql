@@ -1,7 +1,11 @@
 {#- Speed-to-lead per counted inbound request (DESIGN 6, grain: request_id): the first sales touch of the same
-    person at or after the request and before request + speed_to_lead_window_days (ties by touch id), its latency,
-    or missed; the owner (of the touch; for a missed request the owner of the person's earliest-created CRM contact
-    that has one, else the fallback queue), the request type and the account's segment (dim_account, from seeds/segment_bands).
+    person at or after the request and before request + speed_to_lead_window_days (ties by touch id) and its
+    latency. The outcome: answered (a touch in the window); else open while the window is still open at as_of
+    (int_as_of_dated: request + window > as_of, "not answered yet"); else missed. The thresholds of the shares are
+    applied here, once per request, by macros/kpi_speed_to_lead.sql: answered_within_5_min (latency <=
+    speed_to_lead_fast_seconds), answered_within_1_hour (<= speed_to_lead_hour_seconds), the latency bucket.
+    The owner (of the touch; for a request without one, missed or open, the owner of the person's earliest-created
+    CRM contact that has one, else the fallback queue), the request type and the account's segment (dim_account, from seeds/segment_bands).
     business_latency_seconds counts only the business hours (Monday to Friday, local hours of seeds/territories)
     of the owner's territory, in its home office's time zone. -#}
 with
@@ -35,6 +39,10 @@ owners as (
 territories as (
     select * from {{ ref('territories') }}
     where is_territory_home
+),
+
+as_of as (
+    select as_of from {{ ref('int_as_of_dated') }}
 ),
 
 first_touches as (
@@ -85,13 +93,20 @@ measured as (
         first_touches.touched_at as first_touched_at,
         first_touches.channel as first_touch_channel,
         {{ seconds_between('requests.requested_at', 'first_touches.touched_at') }} as latency_seconds,
-        first_touches.touch_id is null as is_missed,
+        {{ dbt.dateadd('day', var('speed_to_lead_window_days'), 'requests.requested_at') }} as window_closes_at,
+        case
+            when first_touches.touch_id is not null then 'answered'
+            when {{ dbt.dateadd('day', var('speed_to_lead_window_days'), 'requests.requested_at') }} > as_of.as_of
+                then 'open'
+            else 'missed'
+        end as outcome,
         coalesce(first_touches.owner_id, contact_owners.owner_id, '{{ var("fallback_owner_queue") }}') as owner_id,
         coalesce(accounts.segment, 'unknown') as segment
     from requests
     left join first_touches on first_touches.request_id = requests.request_id
     left join contact_owners on contact_owners.person_id = requests.person_id
     left join accounts on accounts.account_id = requests.account_id
+    cross join as_of
 ),
 
 local_spans as (
@@ -104,7 +119,7 @@ local_spans as (
     from measured
     inner join owners on owners.owner_id = measured.owner_id
     inner join territories on territories.territory = owners.primary_team
-    where not measured.is_missed
+    where measured.outcome = 'answered'
 ),
 
 span_days as (
@@ -133,8 +148,28 @@ business_seconds as (
 
 final as (
     select
-        measured.*,
-        business_seconds.business_latency_seconds
+        measured.request_id,
+        measured.person_id,
+        measured.account_id,
+        measured.request_type,
+        measured.requested_at,
+        measured.request_week,
+        measured.first_touch_id,
+        measured.first_touched_at,
+        measured.first_touch_channel,
+        measured.latency_seconds,
+        measured.outcome = 'missed' as is_missed,
+        measured.owner_id,
+        measured.segment,
+        business_seconds.business_latency_seconds,
+        measured.outcome,
+        measured.window_closes_at,
+        {{ kpi_answered_within('measured.latency_seconds', 'measured.outcome', 'fast') }} as answered_within_5_min,
+        {{ kpi_answered_within('measured.latency_seconds', 'measured.outcome', 'hour') }} as answered_within_1_hour,
+        {{ kpi_latency_bucket('measured.latency_seconds', 'measured.outcome', var('speed_to_lead_window_days')) }}
+            as latency_bucket,
+        {{ kpi_latency_bucket('measured.latency_seconds', 'measured.outcome', var('speed_to_lead_window_days'),
+                              as_order=true) }} as latency_bucket_order
     from measured
     left join business_seconds on business_seconds.request_id = measured.request_id
 )

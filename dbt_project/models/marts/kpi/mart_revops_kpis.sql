@@ -1,7 +1,8 @@
 {#- The headline numbers, one row per UTC day (grain: day_utc, every day from the first to the last touch):
-    inbound requests and their speed-to-lead (median minutes, share within 5 minutes, missed share), touches and
-    double touches (per 10,000 touches), sends and bounce / complaint rates over all sending domains, domains
-    paused by the kill switch, signals, and closed-won revenue. -#}
+    inbound requests and their speed-to-lead (missed and open requests, median minutes, share within 5 minutes and
+    missed share of the requests whose outcome is known: the day rows of mart_speed_to_lead_summary), touches and
+    double touches (per 10,000 touches: the day rows of mart_double_touch_rates), sends and bounce / complaint
+    rates over all sending domains, domains paused by the kill switch, signals, and closed-won revenue. -#}
 with
 
 touches as (
@@ -9,12 +10,14 @@ touches as (
     where counts_as_touch
 ),
 
-double_touches as (
-    select * from {{ ref('fct_double_touches') }}
+speed_summary as (
+    select * from {{ ref('mart_speed_to_lead_summary') }}
+    where period_grain = 'day' and dimension = 'all'
 ),
 
-speed as (
-    select * from {{ ref('fct_speed_to_lead') }}
+double_touch_rates as (
+    select * from {{ ref('mart_double_touch_rates') }}
+    where period_grain = 'day' and pair_kind = 'all'
 ),
 
 deliverability as (
@@ -44,23 +47,19 @@ days as (
 
 daily_requests as (
     select
-        cast(requested_at as date) as day_utc,
-        count(*) as requests,
-        {{ percentile('latency_seconds', 0.5) }} / 60.0 as median_speed_to_lead_minutes,
-        avg(case when latency_seconds <= {{ var('speed_to_lead_fast_seconds') }} then 1.0 else 0.0 end)
-            as share_within_5_min,
-        avg(case when is_missed then 1.0 else 0.0 end) as missed_share
-    from speed
-    group by cast(requested_at as date)
-),
-
-daily_touches as (
-    select cast(touched_at as date) as day_utc, count(*) as touches from touches group by cast(touched_at as date)
+        period_start as day_utc,
+        requests,
+        missed_requests,
+        open_requests,
+        median_latency_minutes as median_speed_to_lead_minutes,
+        share_within_5_min,
+        missed_share
+    from speed_summary
 ),
 
 daily_double_touches as (
-    select cast(touched_at as date) as day_utc, count(*) as double_touches
-    from double_touches group by cast(touched_at as date)
+    select period_start as day_utc, touches, incidents as double_touches, incidents_per_10k_touches
+    from double_touch_rates
 ),
 
 daily_sending as (
@@ -90,20 +89,20 @@ final as (
         daily_requests.median_speed_to_lead_minutes,
         daily_requests.share_within_5_min,
         daily_requests.missed_share,
-        cast(coalesce(daily_touches.touches, 0) as bigint) as touches,
+        cast(coalesce(daily_double_touches.touches, 0) as bigint) as touches,
         cast(coalesce(daily_double_touches.double_touches, 0) as bigint) as double_touches,
-        coalesce(daily_double_touches.double_touches, 0) * 10000.0 / nullif(daily_touches.touches, 0)
-            as double_touches_per_10k,
+        daily_double_touches.incidents_per_10k_touches as double_touches_per_10k,
         cast(coalesce(daily_sending.sends, 0) as bigint) as sends,
         daily_sending.bounces * 1.0 / nullif(daily_sending.sends, 0) as bounce_rate,
         daily_sending.complaints * 1.0 / nullif(daily_sending.sends, 0) as complaint_rate,
         cast(coalesce(daily_sending.paused_domains, 0) as bigint) as paused_domains,
         cast(coalesce(daily_signals.signals, 0) as bigint) as signals,
         cast(coalesce(daily_won.deals_won, 0) as bigint) as deals_won,
-        coalesce(daily_won.won_revenue, 0) as won_revenue
+        coalesce(daily_won.won_revenue, 0) as won_revenue,
+        cast(coalesce(daily_requests.missed_requests, 0) as bigint) as missed_requests,
+        cast(coalesce(daily_requests.open_requests, 0) as bigint) as open_requests
     from days
     left join daily_requests on daily_requests.day_utc = days.day_utc
-    left join daily_touches on daily_touches.day_utc = days.day_utc
     left join daily_double_touches on daily_double_touches.day_utc = days.day_utc
     left join daily_sending on daily_sending.day_utc = days.day_utc
     left join daily_signals on daily_signals.day_utc = days.day_utc

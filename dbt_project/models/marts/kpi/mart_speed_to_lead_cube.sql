@@ -1,0 +1,142 @@
+{#- Speed-to-lead for every filter the dashboard offers: the one model that computes the speed-to-lead measures of
+    DESIGN 6 (mart_speed_to_lead_summary and mart_revops_kpis select its rows; the dashboard and `revops kpis`
+    read them). Grain: period_grain, period_start, period_end, owner_id, request_type, segment, where a dimension
+    is 'all' when not split on.
+    - period_grain 'weeks': every span of whole ISO weeks of the request, from one week to all of them
+      (period_start the Monday of its first week, period_end the Sunday of its last, period_weeks the weeks in it),
+      for every combination of owner, request type and segment (each either one value or 'all'). Medians do not
+      add up across weeks or owners, so each span and slice is computed from its own requests.
+    - period_grain 'day': each UTC day of the request, over all requests and split by one dimension at a time.
+    Per row: requests (counted), answered, missed, open (no touch yet, window still open at as_of) and known
+    outcome (answered + missed); median and p90 latency (minutes) of the answered, the median in business hours;
+    the shares answered within 5 minutes and within 1 hour and the missed share, each of the known outcomes and
+    computed from this row's counts (never an average of averages). -#}
+with
+
+speed as (
+    select * from {{ ref('fct_speed_to_lead') }}
+),
+
+bounds as (
+    select min(request_week) as first_week, max(request_week) as last_week from speed
+),
+
+weeks as (
+    select cast({{ dbt.dateadd('day', '7 * (week_offset - 1)', 'first_week') }} as date) as week_start
+    from (
+        select first_week, {{ explode_range(dbt.datediff('first_week', 'last_week', 'day') ~ ' / 7 + 1') }}
+            as week_offset
+        from bounds
+    ) as offsets
+),
+
+spans as (
+    select
+        first_weeks.week_start as period_start,
+        last_weeks.week_start as last_week_start,
+        cast({{ dbt.dateadd('day', 6, 'last_weeks.week_start') }} as date) as period_end,
+        cast({{ dbt.datediff('first_weeks.week_start', 'last_weeks.week_start', 'day') }} / 7 + 1 as integer)
+            as period_weeks,
+        first_weeks.week_start = bounds.first_week and last_weeks.week_start = bounds.last_week as covers_all_weeks
+    from weeks as first_weeks
+    inner join weeks as last_weeks on last_weeks.week_start >= first_weeks.week_start
+    cross join bounds
+),
+
+periods as (
+    select
+        'day' as period_grain,
+        cast(speed.requested_at as date) as period_start,
+        cast(speed.requested_at as date) as period_end,
+        cast(null as integer) as period_weeks,
+        false as covers_all_weeks,
+        speed.owner_id,
+        speed.request_type,
+        speed.segment,
+        speed.outcome,
+        speed.answered_within_5_min,
+        speed.answered_within_1_hour,
+        speed.latency_seconds,
+        speed.business_latency_seconds
+    from speed
+    union all
+    select
+        'weeks',
+        spans.period_start,
+        spans.period_end,
+        spans.period_weeks,
+        spans.covers_all_weeks,
+        speed.owner_id,
+        speed.request_type,
+        speed.segment,
+        speed.outcome,
+        speed.answered_within_5_min,
+        speed.answered_within_1_hour,
+        speed.latency_seconds,
+        speed.business_latency_seconds
+    from spans
+    inner join speed on speed.request_week between spans.period_start and spans.last_week_start
+),
+
+grouped as (
+    select
+        period_grain,
+        period_start,
+        period_end,
+        period_weeks,
+        covers_all_weeks,
+        case when grouping(owner_id) = 0 then owner_id else 'all' end as owner_id,
+        case when grouping(request_type) = 0 then request_type else 'all' end as request_type,
+        case when grouping(segment) = 0 then segment else 'all' end as segment,
+        count(*) as requests,
+        sum(case when outcome = 'answered' then 1 else 0 end) as answered_requests,
+        sum(case when outcome = 'missed' then 1 else 0 end) as missed_requests,
+        sum(case when outcome = 'open' then 1 else 0 end) as open_requests,
+        sum(case when answered_within_5_min then 1 else 0 end) as answered_within_5_min,
+        sum(case when answered_within_1_hour then 1 else 0 end) as answered_within_1_hour,
+        -- latency is null unless answered: the percentiles are of the answered requests
+        {{ percentile('latency_seconds', 0.5) }} / 60.0 as median_latency_minutes,
+        {{ percentile('latency_seconds', 0.9) }} / 60.0 as p90_latency_minutes,
+        {{ percentile('business_latency_seconds', 0.5) }} / 60.0 as median_business_latency_minutes
+    from periods
+    group by grouping sets (
+        (period_grain, period_start, period_end, period_weeks, covers_all_weeks),
+        (period_grain, period_start, period_end, period_weeks, covers_all_weeks, owner_id),
+        (period_grain, period_start, period_end, period_weeks, covers_all_weeks, request_type),
+        (period_grain, period_start, period_end, period_weeks, covers_all_weeks, segment),
+        (period_grain, period_start, period_end, period_weeks, covers_all_weeks, owner_id, request_type),
+        (period_grain, period_start, period_end, period_weeks, covers_all_weeks, owner_id, segment),
+        (period_grain, period_start, period_end, period_weeks, covers_all_weeks, request_type, segment),
+        (period_grain, period_start, period_end, period_weeks, covers_all_weeks, owner_id, request_type, segment)
+    )
+),
+
+final as (
+    select
+        period_grain,
+        period_start,
+        period_end,
+        period_weeks,
+        covers_all_weeks,
+        owner_id,
+        request_type,
+        segment,
+        cast(requests as bigint) as requests,
+        cast(answered_requests as bigint) as answered_requests,
+        cast(missed_requests as bigint) as missed_requests,
+        cast(open_requests as bigint) as open_requests,
+        cast(answered_requests + missed_requests as bigint) as known_outcome_requests,
+        median_latency_minutes,
+        p90_latency_minutes,
+        median_business_latency_minutes,
+        answered_within_5_min * 1.0 / nullif(answered_requests + missed_requests, 0) as share_within_5_min,
+        answered_within_1_hour * 1.0 / nullif(answered_requests + missed_requests, 0) as share_within_1_hour,
+        missed_requests * 1.0 / nullif(answered_requests + missed_requests, 0) as missed_share
+    from grouped
+    -- days: over all requests and by one dimension at a time (the summary's rows); spans: every combination
+    where period_grain = 'weeks'
+        or (case when owner_id = 'all' then 0 else 1 end + case when request_type = 'all' then 0 else 1 end
+            + case when segment = 'all' then 0 else 1 end) <= 1
+)
+
+select * from final
