@@ -517,51 +517,11 @@ def serve_dashboard(
 @app.command("kpis")
 def kpis(duckdb_path: Path = typer.Option(None, "--duckdb", help="Default $REVOPS_DUCKDB_PATH.")) -> None:
     """The headline KPIs of the warehouse, read from the KPI marts (speed-to-lead, double touches, the kill switch,
-    signal-to-revenue)."""
-    from revops.warehouse import connect
+    signal-to-revenue); revops/kpis.py."""
+    from revops import kpis as kpi_report
 
-    db = duckdb_path or settings.duckdb_path()
-    con = connect(db, read_only=True)
-
-    def one(sql: str):
-        return con.execute(sql).fetchall()[0]
-
-    first, last = one("select min(day_utc), max(day_utc) from mart_revops_kpis")
-    typer.echo(f"KPIs {first} .. {last} ({db})")
-    # the mart's own figures over all requests: its windows and thresholds are dbt vars, not repeated here
-    n, missed, med, p90, fast, hour = one("""
-        select requests, missed_share, median_latency_minutes, p90_latency_minutes, share_within_5_min,
-               share_within_1_hour
-        from mart_speed_to_lead_summary where period_grain = 'all' and dimension = 'all'""")
-    if n:
-        typer.echo(f"speed-to-lead: {n:,} counted requests, median {med:.1f} min, p90 {p90:.1f} min, "
-                   f"{fast:.1%} within 5 min, {hour:.1%} within 1 h, {missed:.1%} missed")
-    for kind, incidents, per_10k, share in con.execute("""
-            select pair_kind, incidents, incidents_per_10k_touches, share_of_touched_persons
-            from mart_double_touch_rates where period_start is null order by pair_kind = 'all' desc, pair_kind""").fetchall():
-        typer.echo(f"double touch {kind:<20} {incidents:>7,} incidents, {per_10k:>7.1f} per 10k touches, "
-                   f"{share:.1%} of touched persons")
-    for domain, status, since, rate in con.execute("""
-            select sending_domain, status, status_since, bounce_rate_7d from dim_sending_domain_status
-            order by status desc, sending_domain""").fetchall():
-        typer.echo(f"sending domain {domain:<26} {status:<6} since {since}  bounce rate 7d "
-                   f"{(rate or 0):.2%}")
-    # a deal has one row per signal: its amount counts once, from the distinct deals
-    won, unattributed = one("""
-        select (select sum(deal_amount) from (select distinct deal_id, deal_amount from fct_signal_attribution)),
-               sum(attributed_revenue) filter (where attribution_model = 'linear' and signal_id is null)
-        from fct_signal_attribution""")
-    typer.echo(f"won revenue {won or 0:,.0f}, of which unattributed {unattributed or 0:,.0f}; by signal type "
-               "(linear | time_decay | position_based):")
-    for signal_type, linear, decay, position in con.execute("""
-            select signal_type,
-                   sum(attributed_revenue) filter (where attribution_model = 'linear'),
-                   sum(attributed_revenue) filter (where attribution_model = 'time_decay'),
-                   sum(attributed_revenue) filter (where attribution_model = 'position_based')
-            from fct_signal_attribution where signal_id is not null
-            group by 1 order by 2 desc limit 5""").fetchall():
-        typer.echo(f"  {signal_type:<26} {linear:>12,.0f} {decay:>12,.0f} {position:>12,.0f}")
-    con.close()
+    for line in kpi_report.lines(duckdb_path or settings.duckdb_path()):
+        typer.echo(line)
 
 
 # Exit codes: the table is revops/exit_codes.py (ExitCode), explained in docs/operations.md.
