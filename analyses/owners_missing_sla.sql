@@ -11,10 +11,11 @@
     - Owner of a request = the rep whose touch answered it; for a missed request, the owner of the person's
       CRM contact, else the fallback queue (var fallback_owner_queue). A 'queue:...' row is not a person:
       its misses are requests nobody owned, a routing gap rather than a slow rep.
-    - share_within_5_min and missed_share are of all the owner's counted requests (missed ones included),
-      the medians only of the answered ones: a low median with a high missed_share is a rep who is fast when
-      they answer but drops many. The business-hours median counts only the owner's territory hours: 0 means
-      most requests came in outside them and were answered before the next business day began.
+    - The speed-to-lead figures are read from mart_speed_to_lead_cube (their one definition, docs/kpis.md): shares
+      are of the requests whose outcome is known (answered, or missed with the 7-day window closed); open
+      requests (window still open at as_of) are counted apart. The medians are of the answered ones: a low median
+      with a high missed_share is a rep who is fast when they answer but drops many. The business-hours median
+      counts only the owner's territory hours.
     - Follow-ups: due = met + missed (the SLA has run out); pending ones (SLA still running) and future ones
       (a meeting not held yet) are not judged and only pending ones are shown.
     - Worst first = most misses of either kind (missed requests + missed follow-ups), then the highest
@@ -22,17 +23,15 @@
     - Names come from dim_owner (the CRM's owners, and the fallback queue).
 -#}
 
-{#- Parameters: tweak here, or override on the command line with --vars '{lookback_days: 30}' -#}
-{#- Requests and follow-up triggers in the last N days up to the latest request in the mart (the data's
-    "now", not the wall clock); none: all of them. -#}
-{%- set lookback_days = var('lookback_days', none) -%}
-{#- The "fast" bar of the SLA, in seconds (the project's 5 minutes by default). -#}
-{%- set fast_seconds = var('speed_to_lead_fast_seconds', 300) -%}
+{#- Parameters: tweak here, or override on the command line with --vars '{lookback_weeks: 4}' -#}
+{#- The last N whole ISO weeks of requests up to the latest one (the data's "now", not the wall clock), and the
+    follow-ups triggered since the first of those weeks; none: all of them. -#}
+{%- set lookback_weeks = var('lookback_weeks', none) -%}
 
 with
 
-speed_to_lead as (
-    select * from {{ ref('fct_speed_to_lead') }}
+cube as (
+    select * from {{ ref('mart_speed_to_lead_cube') }}
 ),
 
 follow_ups as (
@@ -43,27 +42,26 @@ owners as (
     select * from {{ ref('dim_owner') }}
 ),
 
-latest as (
-    select max(requested_at) as latest_request_at from speed_to_lead
+span as (
+    -- the whole-weeks span the question asks about
+    select period_start, period_end
+    from cube
+    where period_grain = 'weeks' and owner_id = 'all' and request_type = 'all' and segment = 'all'
+    {%- if lookback_weeks is none %}
+        and covers_all_weeks
+    {%- else %}
+        and period_end = (select max(period_end) from cube where period_grain = 'weeks')
+        and period_weeks = least({{ lookback_weeks }},
+                                 (select max(period_weeks) from cube where period_grain = 'weeks'))
+    {%- endif %}
 ),
 
 requests_per_owner as (
-    select
-        speed_to_lead.owner_id,
-        count(*) as requests,
-        count(*) filter (where speed_to_lead.is_missed) as missed_requests,
-        count(*) filter (where not speed_to_lead.is_missed
-                         and speed_to_lead.latency_seconds <= {{ fast_seconds }}) as answered_within_5_min,
-        -- median() skips the nulls of missed requests: the median of the answered ones
-        median(speed_to_lead.latency_seconds) / 60.0 as median_latency_minutes,
-        quantile_cont(speed_to_lead.latency_seconds, 0.9) / 60.0 as p90_latency_minutes,
-        median(speed_to_lead.business_latency_seconds) / 60.0 as median_business_latency_minutes
-    from speed_to_lead
-    cross join latest
-    {%- if lookback_days is not none %}
-    where speed_to_lead.requested_at >= latest.latest_request_at - interval ({{ lookback_days }}) day
-    {%- endif %}
-    group by speed_to_lead.owner_id
+    select cube.*
+    from cube
+    inner join span on span.period_start = cube.period_start and span.period_end = cube.period_end
+    where cube.period_grain = 'weeks' and cube.owner_id <> 'all' and cube.request_type = 'all'
+        and cube.segment = 'all'
 ),
 
 follow_ups_per_owner as (
@@ -73,9 +71,9 @@ follow_ups_per_owner as (
         count(*) filter (where follow_ups.sla_status = 'missed') as missed_follow_ups,
         count(*) filter (where follow_ups.sla_status = 'pending') as pending_follow_ups
     from follow_ups
-    cross join latest
-    {%- if lookback_days is not none %}
-    where follow_ups.triggered_at >= latest.latest_request_at - interval ({{ lookback_days }}) day
+    cross join span
+    {%- if lookback_weeks is not none %}
+    where follow_ups.triggered_at >= span.period_start
     {%- endif %}
     group by follow_ups.owner_id
 ),
@@ -87,8 +85,9 @@ final as (
         coalesce(requests_per_owner.owner_id, follow_ups_per_owner.owner_id) like 'queue:%' as is_queue,
         coalesce(requests_per_owner.requests, 0) as requests,
         coalesce(requests_per_owner.missed_requests, 0) as missed_requests,
-        round(requests_per_owner.missed_requests / requests_per_owner.requests, 3) as missed_share,
-        round(requests_per_owner.answered_within_5_min / requests_per_owner.requests, 3) as share_within_5_min,
+        coalesce(requests_per_owner.open_requests, 0) as open_requests,
+        round(requests_per_owner.missed_share, 3) as missed_share,
+        round(requests_per_owner.share_within_5_min, 3) as share_within_5_min,
         round(requests_per_owner.median_latency_minutes, 1) as median_latency_minutes,
         round(requests_per_owner.p90_latency_minutes, 1) as p90_latency_minutes,
         round(requests_per_owner.median_business_latency_minutes, 1) as median_business_latency_minutes,

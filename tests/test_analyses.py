@@ -19,7 +19,8 @@ ANALYSES = ["signals_preceding_won_deals", "owners_missing_sla", "campaigns_coll
             "suppressed_and_why"]
 MODELS = ["first_touch", "last_touch", "linear", "time_decay", "position_based"]
 LOOKBACK_DAYS = 7
-PARAMS = {"lookback_days": LOOKBACK_DAYS, "order_by_model": "first_touch", "include_calls": False,
+LOOKBACK_WEEKS = 2
+PARAMS = {"lookback_days": LOOKBACK_DAYS, "lookback_weeks": LOOKBACK_WEEKS, "order_by_model": "first_touch", "include_calls": False,
           "min_incidents": 2, "suppression_reasons": ["unsubscribed", "hard_bounced"], "max_rows_per_reason": 3}
 
 
@@ -142,34 +143,37 @@ def test_signals_preceding_won_deals_lookback(compiled, con):
 
 # 2. owners_missing_sla ---------------------------------------------------------------------------------------------
 
-def _check_owners(con, rows: list[dict], since=None) -> None:
-    where = "" if since is None else f"where requested_at >= timestamp '{since}'"
-    requests = con.execute(f"select owner_id, is_missed, latency_seconds from fct_speed_to_lead {where}").fetchall()
+def _check_owners(con, rows: list[dict], weeks: int | None = None) -> None:
+    """The speed-to-lead columns are the cube's owner rows of the span (their one definition); follow-ups are
+    recounted from fct_follow_ups since the span's first day."""
+    span = "covers_all_weeks" if weeks is None else (
+        "period_end = (select max(period_end) from mart_speed_to_lead_cube where period_grain = 'weeks') "
+        f"and period_weeks = least({weeks}, (select max(period_weeks) from mart_speed_to_lead_cube "
+        "where period_grain = 'weeks'))")
+    cube = {r[0]: r[1:] for r in con.execute(f"""
+        select owner_id, requests, missed_requests, open_requests, missed_share, share_within_5_min,
+               median_latency_minutes, period_start
+        from mart_speed_to_lead_cube
+        where period_grain = 'weeks' and request_type = 'all' and segment = 'all' and owner_id <> 'all' and {span}
+    """).fetchall()}
+    starts = {r[-1] for r in cube.values()}
+    assert len(starts) <= 1
+    since = None if weeks is None or not starts else starts.pop()
     where = "" if since is None else f"where triggered_at >= timestamp '{since}'"
     follow_ups = con.execute(f"select owner_id, sla_status from fct_follow_ups {where}").fetchall()
     by_owner = {r["owner_id"]: r for r in rows}
     assert len(by_owner) == len(rows)
-    assert set(by_owner) == {o for o, *_ in requests} | {o for o, _ in follow_ups}
-    # the per-owner counts add up to the marts' rows
-    assert sum(r["requests"] for r in rows) == len(requests)
-    assert sum(r["missed_requests"] for r in rows) == sum(1 for _, missed, _ in requests if missed)
+    assert set(by_owner) == set(cube) | {o for o, _ in follow_ups}
+    for owner, (requests, missed, open_, missed_share, within_5, median, _) in cube.items():
+        row = by_owner[owner]
+        assert (row["requests"], row["missed_requests"], row["open_requests"]) == (requests, missed, open_)
+        assert row["missed_share"] == (None if missed_share is None else pytest.approx(missed_share, abs=6e-4))
+        assert row["share_within_5_min"] == (None if within_5 is None else pytest.approx(within_5, abs=6e-4))
+        assert row["median_latency_minutes"] == (None if median is None else pytest.approx(median, abs=0.051))
+        assert row["is_queue"] == owner.startswith("queue:")
     assert sum(r["follow_ups_due"] for r in rows) == sum(1 for _, s in follow_ups if s in ("met", "missed"))
     assert sum(r["missed_follow_ups"] for r in rows) == sum(1 for _, s in follow_ups if s == "missed")
     assert sum(r["pending_follow_ups"] for r in rows) == sum(1 for _, s in follow_ups if s == "pending")
-    # per owner: shares and medians recomputed
-    latencies = defaultdict(list)
-    for owner, missed, latency in requests:
-        latencies[owner].append(None if missed else latency)
-    for owner, lat in latencies.items():
-        row, answered = by_owner[owner], [x for x in lat if x is not None]
-        assert row["requests"] == len(lat)
-        assert row["missed_share"] == pytest.approx((len(lat) - len(answered)) / len(lat), abs=6e-4)
-        assert row["share_within_5_min"] == pytest.approx(sum(1 for x in answered if x <= 300) / len(lat), abs=6e-4)
-        if answered:
-            assert row["median_latency_minutes"] == pytest.approx(statistics.median(answered) / 60, abs=0.051)
-        else:
-            assert row["median_latency_minutes"] is None
-        assert row["is_queue"] == owner.startswith("queue:")
     names = dict(con.execute("select owner_id, owner_name from dim_owner").fetchall())
     for row in rows:
         assert row["total_missed"] == row["missed_requests"] + row["missed_follow_ups"]
@@ -179,13 +183,14 @@ def _check_owners(con, rows: list[dict], since=None) -> None:
 
 
 def test_owners_missing_sla_counts_add_up_to_the_marts(compiled, con):
-    _check_owners(con, _rows(con, compiled[0]["owners_missing_sla"]))
-    assert con.execute("select count(*) from fct_speed_to_lead").fetchall()[0][0] > 0
+    rows = _rows(con, compiled[0]["owners_missing_sla"])
+    _check_owners(con, rows)
+    # over all weeks the owners' requests are every counted request
+    assert sum(r["requests"] for r in rows) == con.execute("select count(*) from fct_speed_to_lead").fetchall()[0][0] > 0
 
 
 def test_owners_missing_sla_lookback(compiled, con):
-    latest = con.execute("select max(requested_at) from fct_speed_to_lead").fetchall()[0][0]
-    _check_owners(con, _rows(con, compiled[1]["owners_missing_sla"]), since=latest - timedelta(days=LOOKBACK_DAYS))
+    _check_owners(con, _rows(con, compiled[1]["owners_missing_sla"]), weeks=LOOKBACK_WEEKS)
 
 
 # 3. campaigns_colliding_with_sequences -----------------------------------------------------------------------------

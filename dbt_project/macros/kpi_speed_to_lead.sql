@@ -13,7 +13,7 @@
 
 {#- The extra edges of the distribution (seconds), beside the fast and the hour bar. -#}
 {% macro kpi_speed_to_lead_bucket_seconds() -%}
-    {{ return(var('speed_to_lead_bucket_seconds', [900, 14400, 86400])) }}
+    {{ return(var('speed_to_lead_bucket_seconds')) }}
 {%- endmacro %}
 
 {#- The upper edges of the answered buckets, ascending, in seconds: the two bars, the extra edges, the window. -#}
