@@ -32,7 +32,7 @@ VARS = yaml.safe_load((DBT / "dbt_project.yml").read_text())["vars"]
 KPI_VAR = re.compile(r"^(speed_to_lead|double_touch|request_fold|kill_switch|attribution|conversion)_")
 KPI_VARS = sorted(v for v in VARS if KPI_VAR.match(v))
 KPI_MACROS = sorted((DBT / "macros").glob("kpi_*.sql"))
-KPI_MODELS = sorted((DBT / "models" / "marts" / "kpi").glob("*.sql"))
+KPI_MODELS = sorted((DBT / "models" / "kpi").glob("*.sql"))
 
 
 def _sql_files() -> list[Path]:
@@ -63,7 +63,8 @@ def _threshold_values() -> dict[float, str]:
     """Distinctive threshold values (not small whole numbers such as 7 or 24, which are everywhere) -> var name."""
     values = {}
     for name in KPI_VARS:
-        values.setdefault(VARS[name], name)
+        for v in VARS[name] if isinstance(VARS[name], list) else [VARS[name]]:
+            values.setdefault(v, name)
     for name, default in _var_defaults_in_macros().items():
         for v in default if isinstance(default, list) else [default]:
             values.setdefault(v, name)
@@ -103,26 +104,26 @@ def literal_thresholds(path: str, text: str) -> list[str]:
 # formula -> (its one home, a pattern only that formula matches)
 FORMULA_HOMES = {
     "speed-to-lead latency percentiles": (
-        "dbt_project/models/marts/kpi/mart_speed_to_lead_cube.sql",
+        "dbt_project/models/kpi/mart_speed_to_lead_cube.sql",
         re.compile(r"(percentile|quantile\w*|median)\s*\(\s*['\"]?[\w.]*latency_seconds", re.I)),
     "speed-to-lead shares of the known outcomes": (
-        "dbt_project/models/marts/kpi/mart_speed_to_lead_cube.sql",
+        "dbt_project/models/kpi/mart_speed_to_lead_cube.sql",
         re.compile(r"/\s*nullif\s*\(\s*answered_requests|missed_requests\s*\*\s*1\.0\s*/|"
                    r"avg\s*\(\s*case\s+when\s+(is_missed|outcome|[\w.]*latency_seconds)", re.I)),
     "speed-to-lead open state": (
-        "dbt_project/models/marts/kpi/fct_speed_to_lead.sql",
+        "dbt_project/models/kpi/fct_speed_to_lead.sql",
         re.compile(r"then\s+'open'", re.I)),
     "speed-to-lead latency bars": (
         "dbt_project/macros/kpi_speed_to_lead.sql",
         re.compile(r"latency_seconds\W{0,4}\s*[<>]=?|var\(\s*['\"]speed_to_lead_(fast|hour)_seconds", re.I)),
     "double touches per 10,000 touches": (
-        "dbt_project/models/marts/kpi/mart_double_touch_cube.sql",
+        "dbt_project/models/kpi/mart_double_touch_cube.sql",
         re.compile(r"\b10000(\.0*)?\b|\b10_000\b", re.I)),
     "share of touched persons with a double touch": (
-        "dbt_project/models/marts/kpi/mart_double_touch_cube.sql",
+        "dbt_project/models/kpi/mart_double_touch_cube.sql",
         re.compile(r"persons_with_incident\b.{0,40}?/\s*[\w.]*touched_persons", re.I)),
     "double-touch window": (
-        "dbt_project/models/marts/kpi/fct_double_touches.sql",
+        "dbt_project/models/kpi/fct_double_touches.sql",
         re.compile(r"var\(\s*'double_touch_window_hours'", re.I)),
 }
 
@@ -296,13 +297,13 @@ def test_the_python_scanner_catches_the_old_dashboard():
 
 def test_the_sql_scanners_catch_a_second_home():
     files = {_rel(p): p.read_text() for p in _sql_files()}
-    files["dbt_project/models/marts/kpi/mart_revops_kpis.sql"] = OLD_REVOPS_KPIS
+    files["dbt_project/models/kpi/mart_revops_kpis.sql"] = OLD_REVOPS_KPIS
     places = formula_places(files)
     for formula in ("speed-to-lead latency percentiles", "speed-to-lead shares of the known outcomes",
                     "speed-to-lead latency bars", "double touches per 10,000 touches"):
-        assert "dbt_project/models/marts/kpi/mart_revops_kpis.sql" in places[formula], formula
+        assert "dbt_project/models/kpi/mart_revops_kpis.sql" in places[formula], formula
     assert var_homes(files)["speed_to_lead_fast_seconds"] >= {"dbt_project/macros/kpi_speed_to_lead.sql",
-                                                              "dbt_project/models/marts/kpi/mart_revops_kpis.sql"}
+                                                              "dbt_project/models/kpi/mart_revops_kpis.sql"}
     assert literal_thresholds("x.sql", "select latency_seconds <= 3600, x / 3600.0 from t -- <= 300 in a comment\n"
                                        "where rate > 0.02 and sends >= 200") == [
         "x.sql: 3600 (var speed_to_lead_hour_seconds)", "x.sql: 0.02 (var kill_switch_max_bounce_rate)",

@@ -1,3 +1,4 @@
+{{ config(group="decisions") }}
 -- Suppressed people carry no send (email or nurture) and no call; nobody gets an email action while the
 -- frequency cap is reached or their owner's sending domain is paused.
 with

@@ -1,3 +1,4 @@
+{{ config(group="identity") }}
 -- A person made of several first-pass clusters was joined by the fuzzy rule — also when two of those clusters
 -- hold CRM contacts (a personal-address contact beside a work-address contact: docs/identity.md) — so it is marked
 -- fuzzy-joined and stays within the size cap. Anything else joined clusters without a rule.

@@ -2,7 +2,7 @@
 
     python -m revops.identity.bench [--duckdb PATH] [--world DIR] [--out bench_results/identity.json]
 
-Times `dbt run` of the identity models (intermediate/identity and marts/core) on the warehouse, then their dbt
+Times `dbt run` of the identity models (the models/identity folder) on the warehouse, then their dbt
 tests, then scores the result against the world's truth. The Splink peer runs beside it from
 benchmarks/splink/run.sh on the same warehouse."""
 

@@ -14,7 +14,8 @@ from .resources import dbt_project, warehouse_path
 
 
 class FolderGroupTranslator(DagsterDbtTranslator):
-    """Group each dbt node by its top folder: staging, intermediate, marts, sync; seeds go to `config`."""
+    """Group each dbt node by its folder, in pipeline order: staging, identity, signals, deliverability, decisions,
+    kpi, attribution, sync (the dbt groups of the same names); seeds go to `config`."""
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         if dbt_resource_props["resource_type"] == "seed":

@@ -21,7 +21,7 @@ def crm_sync(context: dg.AssetExecutionContext, warehouse: WarehouseResource) ->
         res = run_sync(con, client, on_batch=lambda obj, n, ok, bad: context.log.info(
             f"{obj} batch {n}: {ok} confirmed, {bad} dead-lettered"))
         stats = dict(client.stats)
-    metadata = {"run_id": res.run_id, "status": res.status, **{f"planned_{k}": v for k, v in res.plan.items()},
+    metadata = {"run_id": res.run_id, "status": res.status.value, **{f"planned_{k}": v for k, v in res.plan.items()},
                 "sent": res.sent, "confirmed": res.succeeded, "dead_lettered": res.dead_lettered,
                 "requests": stats["requests"], "retries": stats["retries"], "rate_limited": stats["rate_limited"]}
     if res.status in ("aborted", "stopped", "failed"):
