@@ -8,7 +8,7 @@ SEED ?= 42
 PORT ?= 8765
 DASHBOARD_PORT ?= 8501
 
-# Telemetry off everywhere (DESIGN 10); one variable names the DuckDB file for dbt and Dagster.
+# Telemetry off everywhere (docs/architecture.md); one variable names the DuckDB file for dbt and Dagster.
 export DO_NOT_TRACK := 1
 export DAGSTER_DISABLE_TELEMETRY := 1
 export SODA_CORE_TELEMETRY_ENABLED := false

@@ -1,7 +1,7 @@
 {#-
     Which marketing campaigns collide with sales sequences?
 
-    One row per (marketing emitter, sales emitter) pair of the marketing×sales double touches of DESIGN 6:
+    One row per (marketing emitter, sales emitter) pair of the marketing×sales double touches of docs/kpis.md:
     a person got a touch from one and, within double_touch_window_hours, a touch from the other. Ordered by
     incidents, so the top rows are the campaign/sequence pairs to coordinate first (exclude the sequence's
     enrolled people from the campaign, or hold the campaign while a sequence runs).

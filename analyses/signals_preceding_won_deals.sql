@@ -3,7 +3,7 @@
 
     One row per signal type (plus one 'unattributed' row): how many closed-won deals a signal of that type
     preceded, how many such signals there were, how long before the close they happened, and the revenue each
-    of the five attribution models of DESIGN 6 gives that type, side by side.
+    of the five attribution models of docs/kpis.md gives that type, side by side.
 
     How to read it:
     - The five *_revenue columns each add up, over all rows, to the won revenue in scope: every won deal's

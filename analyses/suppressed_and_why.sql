@@ -8,7 +8,7 @@
     reason_share`) and "who exactly" (the rows).
 
     How to read it:
-    - suppression_reason is the first that applies (DESIGN 5): do_not_contact, unsubscribed, hard_bounced,
+    - suppression_reason is the first that applies (docs/decisions.md): do_not_contact, unsubscribed, hard_bounced,
       spam_reported, existing_customer, open_opportunity, active_sequence, legal_hold. The first four (and
       legal_hold) put the person at stage 'suppressed': no contact at all. existing_customer,
       open_opportunity and active_sequence keep the person's own stage (customer, opportunity, outreach, ...)

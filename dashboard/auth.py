@@ -1,4 +1,4 @@
-"""The dashboard's password gate (DESIGN 10): on a loopback address nothing is asked; on any other address (or on
+"""The dashboard's password gate (docs/architecture.md): on a loopback address nothing is asked; on any other address (or on
 every interface) the app asks for $REVOPS_DASHBOARD_PASSWORD before it renders anything, and shows nothing but a
 refusal when that variable is not set. The address is the one the server was started with, however it was started
 (`python -m dashboard`, `revops dashboard` or a plain `streamlit run`)."""

@@ -2,7 +2,7 @@
 
 Every function takes `query(sql, params) -> pandas.DataFrame` (a cached read of the current snapshot in the app, a
 plain DuckDB connection in tests) and the shared `Filters`. The dashboard computes no KPI: every measure is the row
-of the mart that computes it for exactly the filters set (DESIGN 6: each measure is defined once, in a mart or a
+of the mart that computes it for exactly the filters set (docs/kpis.md: each measure is defined once, in a mart or a
 shared macro). Speed-to-lead and double touch are read from their cubes (mart_speed_to_lead_cube,
 mart_double_touch_cube, mart_double_touch_emitter_pairs), which hold every owner, segment (and request type) slice
 for every span of whole ISO weeks: medians and distinct persons do not add up, so a filtered number is never summed
@@ -36,7 +36,7 @@ ATTRIBUTION_MODELS = ["first_touch", "last_touch", "linear", "time_decay", "posi
 MODEL_LABELS = {"first_touch": "First touch", "last_touch": "Last touch", "linear": "Linear",
                 "time_decay": "Time decay", "position_based": "Position based"}
 
-# The playbooks' targets (../shared/playbooks; DESIGN 1): what RevOps holds these numbers against.
+# The playbooks' targets (../shared/playbooks; docs/architecture.md): what RevOps holds these numbers against.
 TARGETS = {
     "median_speed_to_lead_minutes": (f"≤ {FAST_MINUTES:g} min", FAST_MINUTES),
     "bounce_rate": (f"< {MAX_BOUNCE_RATE:.0%}", MAX_BOUNCE_RATE),

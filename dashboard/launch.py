@@ -5,7 +5,7 @@ Streamlit reads `.streamlit/config.toml` only from the directory it is started i
 settings on the command line, where they win over any config file: 127.0.0.1, headless, no usage statistics.
 
 Another address (`--address` or $REVOPS_DASHBOARD_ADDRESS) is refused unless $REVOPS_DASHBOARD_PASSWORD is set
-(DESIGN 10); the app then asks for that password before it renders anything (dashboard/auth.py)."""
+(docs/architecture.md); the app then asks for that password before it renders anything (dashboard/auth.py)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Reverse ETL: the warehouse's desired CRM properties (the sync_hubspot__* models) written back to the CRM —
-planned by diff, batched, retried, dead-lettered, audited (DESIGN 8).
+planned by diff, batched, retried, dead-lettered, audited (docs/sync.md).
 
 plan:  desired rows vs crm_sync.confirmed → create (email key never confirmed) | update | unchanged | rejected
        (no usable key); a record in the dead-letter table is planned again until it succeeds or changes.

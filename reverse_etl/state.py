@@ -1,4 +1,4 @@
-"""The sync's state and audit trail in the warehouse (schema `crm_sync`, DESIGN 8).
+"""The sync's state and audit trail in the warehouse (schema `crm_sync`, docs/sync.md).
 
 `crm_sync.confirmed` holds, per record, the payload hash the CRM last confirmed: it is written in the same
 transaction as the batch's audit rows and only after the CRM answered, so a crash before that point re-sends the

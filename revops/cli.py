@@ -26,7 +26,7 @@ app.add_typer(sandbox_app, name="sandbox")
 
 @sandbox_app.command("generate")
 def sandbox_generate(
-    scale: str = typer.Option("S", help="World size: S (2k persons), M (50k), L (1M). DESIGN section 9."),
+    scale: str = typer.Option("S", help="World size: S (2k persons), M (50k), L (1M). docs/architecture.md."),
     seed: int = typer.Option(42, help="Random seed: the same seed gives byte-identical files."),
     out: Path = typer.Option(None, help="World folder (default $REVOPS_WORLD_DIR or data/world)."),
 ) -> None:

@@ -1,4 +1,4 @@
-"""The exit codes of every `revops` command, in one table (DESIGN 8; docs/operations.md explains each).
+"""The exit codes of every `revops` command, in one table (docs/sync.md; docs/operations.md explains each).
 
 A scheduler can act on them: 0 means everything asked for was done and confirmed; 3, 5 and 6 mean the command did
 its work but something needs a look (the next run retries what is left); 2 means the command line is wrong and

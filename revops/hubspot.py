@@ -16,11 +16,11 @@ from dataclasses import dataclass
 
 import httpx
 
-# The sandbox CRM of `make demo` by default (DESIGN 3.1); a real portal: HUBSPOT_BASE_URL=https://api.hubapi.com
+# The sandbox CRM of `make demo` by default (docs/landing.md); a real portal: HUBSPOT_BASE_URL=https://api.hubapi.com
 DEFAULT_BASE_URL = "http://127.0.0.1:8765"
 
 
-# Plain http off loopback is refused (the bearer token would cross the network in clear text, DESIGN 8) unless this
+# Plain http off loopback is refused (the bearer token would cross the network in clear text, docs/sync.md) unless this
 # variable is 1; then every client started says so on stderr.
 ALLOW_INSECURE_ENV = "REVOPS_ALLOW_INSECURE_HTTP"
 
@@ -108,7 +108,7 @@ def check_transport(base_url: str, allow_insecure: bool | None = None) -> str | 
     if allow_insecure is None:
         allow_insecure = os.environ.get(ALLOW_INSECURE_ENV) == "1"
     if not allow_insecure:
-        # the bearer token would cross the network in clear text (DESIGN 8)
+        # the bearer token would cross the network in clear text (docs/sync.md)
         raise FatalError(f"refusing to send the token over plain http to {url.host}: use https "
                          f"(HUBSPOT_BASE_URL=https://api.hubapi.com) or a loopback address ({ALLOW_INSECURE_ENV}=1 "
                          "overrides this, for a network you trust)")

@@ -1,6 +1,6 @@
 """`revops kpis`: the headline KPIs of a warehouse as lines of text, read from the KPI marts.
 
-Nothing is computed here: every share, median and rate is a column of the mart that defines it (DESIGN 6; see
+Nothing is computed here: every share, median and rate is a column of the mart that defines it (docs/kpis.md; see
 docs/kpis.md) — speed-to-lead from mart_speed_to_lead_summary, double touch from mart_double_touch_rates, the kill
 switch from dim_sending_domain_status — and the won revenue is summed from the attribution mart's deals."""
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
-# Telemetry off everywhere (DESIGN 10): set before dbt, Dagster or Soda are imported by anything we start.
+# Telemetry off everywhere (docs/architecture.md): set before dbt, Dagster or Soda are imported by anything we start.
 TELEMETRY_OFF = {
     "DO_NOT_TRACK": "1",
     "DAGSTER_DISABLE_TELEMETRY": "1",

@@ -9,7 +9,7 @@ removed after `keep` newer ones exist; a reader that still has one open keeps re
 its last handle closes), and picks up the newest on its next look at CURRENT.
 
 What is copied: every relation of the warehouse's `main` schema named like a mart (`dim_`, `fct_`, `mart_`,
-`bridge_`: DESIGN 2's naming), plus the open dead letters of the CRM sync (`sync_dead_letters`), plus
+`bridge_`: docs/architecture.md's naming), plus the open dead letters of the CRM sync (`sync_dead_letters`), plus
 `snapshot_info` (when, from which warehouse, what)."""
 
 from __future__ import annotations

@@ -66,7 +66,7 @@ def two_day_build(world_s, tmp_path_factory):
     for p in landing.rglob("*"):
         if p.is_file() and dated.get(p) != last_day:
             (earlier / p.relative_to(landing)).parent.mkdir(parents=True, exist_ok=True)
-            # a hard link, not a symlink: landing refuses symlinks out of the landing folder (DESIGN 3)
+            # a hard link, not a symlink: landing refuses symlinks out of the landing folder (docs/landing.md)
             try:
                 os.link(p, earlier / p.relative_to(landing))
             except OSError:

@@ -1,4 +1,4 @@
-"""Mutations of valid landing records, each with the fate the landing contract (DESIGN 3) predicts for it.
+"""Mutations of valid landing records, each with the fate the landing contract (docs/landing.md) predicts for it.
 
 Used by tests/test_landing_properties.py. A *case* takes one valid record of a file source (sampled from the S
 world), gives it a fresh delivery key and changes it: type swaps, out-of-range and unparseable values, invalid
@@ -6,7 +6,7 @@ UTF-8, lone surrogates, missing and extra fields, nulls, overlong strings, value
 delivery of the same key (exact, reformatted or with another payload). Every case yields one or more `Line`s
 that say whether the record is valid and, if not, which error fragments its quarantine reason must contain.
 
-The oracle here is written from the spec (DESIGN 3 and the rules listed in revops/landing/contracts.py), not from
+The oracle here is written from the spec (docs/landing.md and the rules listed in revops/landing/contracts.py), not from
 the landing code: which values are valid is decided per rule kind, the delivery key is computed in Python, and
 `simulate` predicts landed / duplicate / conflict for the valid records in landing order.
 
@@ -189,7 +189,7 @@ def canonical(rec: Any) -> str:
 
 
 def norm_time(s: str) -> str:
-    """A delivery key's time: UTC, milliseconds (DESIGN 3: the same instant with another offset is one key)."""
+    """A delivery key's time: UTC, milliseconds (docs/landing.md: the same instant with another offset is one key)."""
     t = datetime.fromisoformat(s).astimezone(timezone.utc)
     return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
 
@@ -644,7 +644,7 @@ class Generator:
         c = contracts.FILE_CONTRACTS[source]
         times = [p for p in c.key if c.rule(p).kind == Kind.TIME]
         if kind == "same_instant" and times:
-            # the key's time written with another offset: the same key (DESIGN 3), but another payload text
+            # the key's time written with another offset: the same key (docs/landing.md), but another payload text
             t = datetime.fromisoformat(rec[times[0]])
             other[times[0]] = t.astimezone(timezone(timedelta(hours=2))).isoformat(timespec="milliseconds")
             return [first, self.valid_line(source, provider, other, f"{source}: same instant, offset +02:00")]

@@ -1,4 +1,4 @@
-"""Every exit code of revops/exit_codes.py, produced by the real `revops` executable (DESIGN 8): expected failures are
+"""Every exit code of revops/exit_codes.py, produced by the real `revops` executable (docs/sync.md): expected failures are
 one line on stderr and never a traceback. The sync's codes come from the sandbox CRM on 127.0.0.1 and the S
 warehouse of conftest's `two_day_build`; nothing is mocked."""
 

@@ -120,7 +120,7 @@ def test_speed_to_lead_recomputed_independently_equals_the_mart(two_day_build):
     as_of = con.execute("select as_of from int_as_of_dated").fetchall()[0][0]
     con.close()
 
-    def person(row) -> str | None:  # DESIGN 4: userId, then a non-role email, then anonymousId
+    def person(row) -> str | None:  # docs/identity.md: userId, then a non-role email, then anonymousId
         for key in (f"segment_user_id:{(row['user_id'] or '').strip()}" if row["user_id"] else None,
                     f"email:{normalize_email(row['email'])}" if row["email"] and normalize_email(row["email"]) else None,
                     f"segment_anonymous_id:{row['anonymous_id'].strip()}" if row["anonymous_id"] else None):
@@ -145,7 +145,7 @@ def test_speed_to_lead_recomputed_independently_equals_the_mart(two_day_build):
             (pl.col("touched_at") >= r["occurred_at"])
             & (pl.col("touched_at") < r["occurred_at"] + pl.duration(days=7))).head(1)
         if first is None or first.height == 0:
-            # DESIGN 6: no touch yet and the window still open at as_of: open ("not answered yet"), else missed
+            # docs/kpis.md: no touch yet and the window still open at as_of: open ("not answered yet"), else missed
             still_open = r["occurred_at"] + timedelta(days=7) > as_of
             expected[r["message_id"]] = ("open" if still_open else "missed", None)
         else:
@@ -171,7 +171,7 @@ def test_generator_requests_and_collisions_show_up(two_day_build, world_s):
              .with_columns(pl.col("requested_at").dt.replace_time_zone(None)))
     matched = truth.join(speed, on=["person_id", "requested_at"], how="left")
     found = matched.filter(pl.col("is_missed").is_not_null())
-    # the DESIGN formula over the sources agrees with the simulation's intent for ~99% (TRUTH.md); an open request
+    # the docs/kpis.md formula over the sources agrees with the simulation's intent for ~99% (TRUTH.md); an open request
     # (window still open at as_of) has no outcome yet to compare
     assert found.height >= 0.97 * truth.height
     known = found.filter(pl.col("outcome") != "open")
@@ -188,7 +188,7 @@ def test_generator_requests_and_collisions_show_up(two_day_build, world_s):
 
 
 def test_kill_switch_days_recomputed_independently_equal_the_mart(two_day_build):
-    """DESIGN 6 in polars from the staged ESP events and mailings: sends, bounces, complaints per domain and day,
+    """docs/kpis.md in polars from the staged ESP events and mailings: sends, bounces, complaints per domain and day,
     trailing 7 days over every calendar day, paused when >= 200 sends and bounces > 2 % or complaints > 0.08 %."""
     con = duckdb.connect(str(two_day_build[0]), read_only=True)
     esp = _frame(con, "select sending_domain, event_type, event_at from stg_esp__events")

@@ -1,6 +1,6 @@
 """The landing contracts and the staging models agree: every field a staging model casts, parses, tests not-null
 or tests against a list of values has a landing rule of the matching kind, so a record that lands can never fail
-the build (DESIGN 3). And the rules themselves, on hand-written records."""
+the build (docs/landing.md). And the rules themselves, on hand-written records."""
 
 from __future__ import annotations
 

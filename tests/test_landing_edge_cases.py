@@ -1,4 +1,4 @@
-"""Landing on hand-broken files (DESIGN 3: nothing dropped silently): conflicting duplicates kept and counted,
+"""Landing on hand-broken files (docs/landing.md: nothing dropped silently): conflicting duplicates kept and counted,
 unreadable files reported while the rest lands, symlinks out of the landing folder refused, invalid UTF-8
 quarantined, a second writer named in one line."""
 

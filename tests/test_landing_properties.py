@@ -1,4 +1,4 @@
-"""Property-based tests of file landing (DESIGN 3): valid records of every file source, sampled from the S world,
+"""Property-based tests of file landing (docs/landing.md): valid records of every file source, sampled from the S world,
 are mutated (tests/mutations.py) and written into new files of the landing layout; landing must reconcile every
 file (read = landed + quarantined + duplicates, in its result and in raw.landing_manifest), quarantine every
 invalid record at its file and line with a reason naming the field, land every valid one (or count it as a
@@ -117,7 +117,7 @@ def test_mutated_records_land_or_quarantine_as_the_contract_says(samples, tmp_pa
             problems = check_landing(con, lines, results)
         finally:
             con.close()
-        # landing the same files again changes nothing (DESIGN 3): every file skipped, every table as it was
+        # landing the same files again changes nothing (docs/landing.md): every file skipped, every table as it was
         before = table_state(root / "warehouse.duckdb")
         again = land_everything(root / "warehouse.duckdb", root / "landing")
         problems += [f"{r.path}: landed again ({r})" for r in again.values() if not r.skipped]
@@ -177,7 +177,7 @@ def test_records_that_are_not_json_are_quarantined(tmp_path, text):
 
 
 def test_a_conflict_is_not_taken_for_a_duplicate_when_true_equals_1(tmp_path):
-    """The same key with detail {"openings": 1} then {"openings": true} is another payload (DESIGN 3: a conflict,
+    """The same key with detail {"openings": 1} then {"openings": true} is another payload (docs/landing.md: a conflict,
     kept and counted), but landing settles 'formatting' conflicts with Python's ==, where True == 1 and 0 ==
     False: the second delivery is counted a duplicate and dropped silently."""
     first = json.dumps(SIGNAL)

@@ -122,7 +122,7 @@ def test_one_variable_names_the_duckdb_file():
 
 
 def test_every_mart_and_sync_model_says_its_grain_and_enforces_its_contract(manifest):
-    """Analysts start from the dbt docs: every mart's description names its grain (DESIGN 2, issue 8)."""
+    """Analysts start from the dbt docs: every mart's description names its grain (docs/architecture.md, issue 8)."""
     import json
 
     nodes = json.loads(manifest.read_text())["nodes"].values()

@@ -46,7 +46,7 @@ def test_each_rule_catches_its_fault(landed, tmp_path):
     shutil.copy(landed, db)
     con = duckdb.connect(str(db))
     # a delivery landed twice, a record without a key, a row without its provider, a stale landing, a changed
-    # schema; a provider the seed does not list is data, never a failed check (DESIGN 3)
+    # schema; a provider the seed does not list is data, never a failed check (docs/landing.md)
     con.execute("insert into raw.esp_events select * from raw.esp_events limit 1")
     con.execute("alter table raw.se_mailings alter column record_key drop not null")
     con.execute("update raw.se_mailings set record_key = null where rowid in (select rowid from raw.se_mailings limit 3)")

@@ -1,4 +1,4 @@
-"""Security rules of DESIGN 8 and 10: the token only over https or to loopback (decided on the URL alone), never
+"""Security rules of docs/sync.md and 10: the token only over https or to loopback (decided on the URL alone), never
 printed; the dashboard bound to 127.0.0.1 from any directory with usage statistics off, and a password required
 anywhere else; no SQL built by pasting a path into a string. Nothing here connects off loopback."""
 

@@ -1,4 +1,4 @@
-"""Each KPI measure is defined once (DESIGN 6, docs/kpis.md): in one dbt model or one shared macro, its thresholds in
+"""Each KPI measure is defined once (docs/kpis.md, docs/kpis.md): in one dbt model or one shared macro, its thresholds in
 dbt vars. The dashboard and `revops kpis` read the marts and never repeat a formula or a threshold.
 
 Static checks, no warehouse needed:

@@ -7,7 +7,7 @@ SendGrid event-webhook POST bodies after SendGrid's samples (category as a strin
 types, dropped, deferred, a retried delivery), Outreach-style JSON Lines, Segment identify/track/page/group calls
 (userId-only server calls, an anonymousId-only site form), enrichment from two providers the seeds do not list
 (clearbit_like, zoominfo_like), other id shapes, other file names. So a failure here is a place where the project
-depends on something only its own generator does (DESIGN 3). The README derives every number asserted below.
+depends on something only its own generator does (docs/landing.md). The README derives every number asserted below.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ TOKEN = "vendor-world-test"
 
 
 def person(anchor: str) -> str:
-    """person_id of the cluster anchored at `anchor` (DESIGN 4: derived from the anchor identifier)."""
+    """person_id of the cluster anchored at `anchor` (docs/identity.md: derived from the anchor identifier)."""
     return "per_" + hashlib.md5(anchor.encode()).hexdigest()[:16]
 
 
@@ -153,7 +153,7 @@ def test_dbt_build_succeeds(vendor_world):
     assert failed == [], "\n".join(f"{n} [{s}]: {m}" for n, s, m in failed) + "\n" + stdout[-3000:]
 
 
-# --- identity (DESIGN 4) --------------------------------------------------------------------------------------
+# --- identity (docs/identity.md) --------------------------------------------------------------------------------------
 
 def test_persons_are_the_six_people_of_the_world(q):
     assert sorted(r[0] for r in q("select person_id from dim_person")) == sorted([P1, P2, P3, P4, P5, P6])
@@ -178,7 +178,7 @@ def test_identifiers_resolve_to_their_people(q):
 
 
 def test_merged_away_contact_id_is_an_identifier_of_the_survivor(q):
-    """DESIGN 4: every id in hs_merged_object_ids is an identifier of that contact's person, whether or not the
+    """docs/identity.md: every id in hs_merged_object_ids is an identifier of that contact's person, whether or not the
     merged-away record is itself exported (733 is not)."""
     assert q("select person_id, link_rule from bridge_person_identifier where identifier_id = 'crm_contact_id:733'") \
         == [(P1, "crm_merge")]
@@ -199,13 +199,13 @@ def test_userid_only_identify_names_the_person(q):
 
 
 def test_segment_group_website_places_the_person_at_the_account(q):
-    """DESIGN 4: a person's company domain comes from ... a Segment group call's traits.domain / traits.website;
+    """docs/identity.md: a person's company domain comes from ... a Segment group call's traits.domain / traits.website;
     Segment's reserved group trait is `website` (https://www.hooli.example/about -> hooli.example)."""
     assert q("select account_domain from dim_person where person_id = ?", [P3]) == [("hooli.example",)]
     assert q("select current_person_count from dim_account where account_domain = 'hooli.example'") == [(1,)]
 
 
-# --- accounts and the enrichment waterfall (DESIGN 3 configuration, not vocabulary) -------------------------
+# --- accounts and the enrichment waterfall (docs/landing.md configuration, not vocabulary) -------------------------
 
 def test_unlisted_enrichment_providers_fill_the_firmographics(q):
     rows = {r[0]: r[1:] for r in q("""
@@ -231,7 +231,7 @@ def test_account_headcounts(q):
     assert counts["globex.example"] == 2  # Samir, Lawrence
 
 
-# --- speed-to-lead (DESIGN 6) -------------------------------------------------------------------------------
+# --- speed-to-lead (docs/kpis.md) -------------------------------------------------------------------------------
 
 def test_inbound_requests_and_folding(q):
     rows = {r[0]: r[1:] for r in q("""select request_id, person_id, request_type, is_counted, counted_request_id
@@ -259,7 +259,7 @@ def test_speed_to_lead_per_request(q):
 
 
 def test_open_request_is_not_missed(q):
-    """DESIGN 6: no touch, but the 7-day window is still open at as_of -> the request is open, not missed."""
+    """docs/kpis.md: no touch, but the 7-day window is still open at as_of -> the request is open, not missed."""
     assert q("select is_missed from fct_speed_to_lead where request_id = ?", [R4]) == [(False,)]
 
 
@@ -287,7 +287,7 @@ def test_speed_to_lead_summary_shares_of_known_outcomes(q):
     assert missed_share == pytest.approx(1 / 3)
 
 
-# --- double touches (DESIGN 6) ------------------------------------------------------------------------------
+# --- double touches (docs/kpis.md) ------------------------------------------------------------------------------
 
 def test_touches(q):
     rows = q("select person_id, count(*) from fct_touches where counts_as_touch group by 1")
@@ -318,7 +318,7 @@ def test_double_touch_rates(q):
                                                   "marketing×marketing": 1}
 
 
-# --- deliverability (DESIGN 6) ------------------------------------------------------------------------------
+# --- deliverability (docs/kpis.md) ------------------------------------------------------------------------------
 
 def test_deliverability_per_sending_domain_per_day(q):
     rows = {(r[0], r[1]): r[2:] for r in q("""
@@ -348,7 +348,7 @@ def test_deliverability_per_sending_domain_per_day(q):
                 where sending_domain = ? and day_utc = '2026-11-09'""", [news]) == [(6, 1, 1, 2)]
 
 
-# --- signals and attribution (DESIGN 6) ---------------------------------------------------------------------
+# --- signals and attribution (docs/kpis.md) ---------------------------------------------------------------------
 
 def test_firmographic_signals_deduplicated_across_providers_only(q):
     """The same funding round from clearbit_like and zoominfo_like counts once; two distinct job postings of one

@@ -83,7 +83,7 @@ def test_crm_records_have_the_hubspot_shape(world_s):
             assert rec["properties"]["hs_object_id"] == rec["id"]
     ids = [int(json.loads(l)["id"]) for l in (world_s / "crm" / "contacts.jsonl").read_text().splitlines()]
     created = [json.loads(l)["properties"]["createdate"] for l in (world_s / "crm" / "contacts.jsonl").read_text().splitlines()]
-    # CRM ids grow with createdate: the smallest id of a cluster is its oldest contact (DESIGN 4)
+    # CRM ids grow with createdate: the smallest id of a cluster is its oldest contact (docs/identity.md)
     assert ids == sorted(ids) and created == sorted(created)
 
 

@@ -63,7 +63,7 @@ select distinct recipient_email from main.stg_esp__events where recipient_email 
 
 
 def normalize_name(raw: str | None) -> str | None:
-    """Lower case, accents and anything but letters removed (DESIGN 4's full-name normalization)."""
+    """Lower case, accents and anything but letters removed (docs/identity.md's full-name normalization)."""
     if raw is None:
         return None
     s = unicodedata.normalize("NFKD", raw.strip().lower().translate(_FOLD))
@@ -81,7 +81,7 @@ class Records:
 
     def person_emails(self, raw_emails: list[str | None]) -> list[str]:
         """Normalized, de-duplicated, in order; role and junk mailboxes dropped: they never bridge people
-        (DESIGN 4), so they are neither compared nor carried as nodes."""
+        (docs/identity.md), so they are neither compared nor carried as nodes."""
         out: list[str] = []
         for raw in raw_emails:
             e = normalize_email(raw)

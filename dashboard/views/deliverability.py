@@ -1,5 +1,5 @@
 """Deliverability: per sending domain the trailing 7-day bounce and complaint rates against the kill switch
-(DESIGN 6: paused when 7 days hold >= 200 sends and bounces > 2% or complaints > 0.08%), paused days marked."""
+(docs/kpis.md: paused when 7 days hold >= 200 sends and bounces > 2% or complaints > 0.08%), paused days marked."""
 
 import altair as alt
 import streamlit as st

@@ -1,4 +1,4 @@
-"""Double touch: a person touched by two different emitters within a day (var double_touch_window_hours; DESIGN 6),
+"""Double touch: a person touched by two different emitters within a day (var double_touch_window_hours; docs/kpis.md),
 over time, by the pair of emitter kinds, and the campaigns and sequences that collide most. Every number is a row
 of mart_double_touch_cube or mart_double_touch_emitter_pairs."""
 

@@ -1,4 +1,4 @@
-"""Signal-to-revenue: won revenue shared among the signals before each deal (DESIGN 6) under five attribution
+"""Signal-to-revenue: won revenue shared among the signals before each deal (docs/kpis.md) under five attribution
 models — the model is a control on one page — by month, the signals' conversion, and one deal's signals."""
 
 import altair as alt

@@ -1,4 +1,4 @@
-"""Speed-to-lead: how fast inbound requests get their first sales touch (DESIGN 6), by owner, request type,
+"""Speed-to-lead: how fast inbound requests get their first sales touch (docs/kpis.md), by owner, request type,
 segment and week, the requests still open (not answered yet), and the day's requests open, missed or late."""
 
 import altair as alt

@@ -1,4 +1,4 @@
-{#- SQL that only some engines speak lives here, dispatched per adapter (DESIGN 10). -#}
+{#- SQL that only some engines speak lives here, dispatched per adapter (docs/architecture.md). -#}
 
 {#- The text at a JSON path ('$.a.b') of a JSON column; null when absent. -#}
 {% macro json_text(column, path) -%}

@@ -1,4 +1,4 @@
-{#- Speed-to-lead's thresholds (DESIGN 6): the one place they are applied. The bars are dbt vars:
+{#- Speed-to-lead's thresholds (docs/kpis.md): the one place they are applied. The bars are dbt vars:
     speed_to_lead_fast_seconds (the "within 5 min" share), speed_to_lead_hour_seconds (the "within 1 h" share), and
     the distribution's finer steps, speed_to_lead_bucket_seconds; the last bucket ends where the request's window
     does (speed_to_lead_window_days, which fct_speed_to_lead owns and passes in). fct_speed_to_lead calls these

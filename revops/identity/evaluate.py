@@ -1,4 +1,4 @@
-"""Identity resolution scored against the sandbox truth (DESIGN 3.6, 4): pairwise precision, recall and F1.
+"""Identity resolution scored against the sandbox truth (docs/landing.md, 4): pairwise precision, recall and F1.
 
 Items are identifier nodes, `<identifier_type>:<normalized value>` (the keys of `bridge_person_identifier`): the
 truth lists identifiers as each source wrote them, and variants that normalize to one node (case, `+tag`) count
@@ -126,7 +126,7 @@ def evaluate_warehouse(con, world: Path) -> dict:
                       ("persons_with_company_evidence", acc_truth.join(with_evidence, on="identifier_id", how="semi"))):
         metrics.append({"scope": "account", "subset": subset, **pairwise(acc_pred, t)})
 
-    # accounts as DESIGN 4 defines them: what a person does belongs to the account they were at when it happened.
+    # accounts as docs/identity.md defines them: what a person does belongs to the account they were at when it happened.
     # Each identifier is judged at its first sighting: the account it points at itself, else the warehouse's account
     # for its person valid then (else the person's earliest), against the true person's account then (the first
     # one before a job change).

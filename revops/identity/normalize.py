@@ -1,4 +1,4 @@
-"""The identifier normalization of DESIGN 4, mirrored from the dbt macro `normalize_email` for code that reads
+"""The identifier normalization of docs/identity.md, mirrored from the dbt macro `normalize_email` for code that reads
 the sandbox truth (evaluation, benchmarks). A test checks both agree on every email of the S world."""
 
 from __future__ import annotations

@@ -1,1 +1,1 @@
-"""Landing: source files and the CRM API into the `raw` schema of the DuckDB warehouse (DESIGN 3)."""
+"""Landing: source files and the CRM API into the `raw` schema of the DuckDB warehouse (docs/landing.md)."""

@@ -1,4 +1,4 @@
-"""The landing contract of every source (DESIGN 3): one rule for each field that any model reads, casts or joins on.
+"""The landing contract of every source (docs/landing.md): one rule for each field that any model reads, casts or joins on.
 
 A record that passes its contract can never make a dbt model or test fail (the build never fails on a record's
 value): every cast a staging model makes is tried here with the same DuckDB cast, every timestamp is held to a
@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
-# Timestamps a model reads lie between this day and the landing time + 1 day (DESIGN 3). "Scheduled" CRM times
+# Timestamps a model reads lie between this day and the landing time + 1 day (docs/landing.md). "Scheduled" CRM times
 # (a deal's expected close date, a meeting's or task's planned time) are dates in the future by nature: they may
 # reach SCHEDULED_HORIZON_DAYS past the landing time instead (10 years: a multi-year contract's close date).
 EARLIEST = "2000-01-01"

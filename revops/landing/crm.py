@@ -1,4 +1,4 @@
-"""CRM extraction through the HubSpot CRM v3 API into `raw.crm_<object>` (DESIGN 3.1).
+"""CRM extraction through the HubSpot CRM v3 API into `raw.crm_<object>` (docs/landing.md).
 
 Incremental by each object's last-modified property: search `GTE cursor`, ascending, 200 a page, `after`
 paging. A search stops at 10,000 results, so when a query nears that cap the next query starts again from

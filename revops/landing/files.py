@@ -11,7 +11,7 @@ a manifest row per file; a crash (even kill -9) mid-batch rolls every file of th
 them as if the first attempt never happened. A file already landed with the same checksum is skipped; a changed
 file replaces its own earlier rows. Every file reconciles: read = landed + quarantined + duplicates.
 
-Nothing is dropped silently (DESIGN 3): the same delivery key with another payload is a conflict — landed as a
+Nothing is dropped silently (docs/landing.md): the same delivery key with another payload is a conflict — landed as a
 new version where the source versions its records, else quarantined as `conflicting_duplicate` — and counted; a
 file that cannot be read is one quarantine row naming it (landing goes on); a symlink out of the landing folder
 is refused the same way.
@@ -349,7 +349,7 @@ def _lines_arrow(data: bytes, nl: np.ndarray) -> tuple[np.ndarray, pa.Array, np.
 
 
 def _parquet_rows(path: Path) -> tuple[pa.Array, pa.Array]:
-    """(row number, the row as JSON text) of a Parquet file (DESIGN 3.4: Segment in Parquet for large volumes), so
+    """(row number, the row as JSON text) of a Parquet file (docs/landing.md: Segment in Parquet for large volumes), so
     it goes through the same contract as JSON Lines. Its own in-memory DuckDB: this runs in the reading thread."""
     con = duckdb.connect()
     try:
@@ -638,7 +638,7 @@ def _arrow_rows(rows: list[tuple[int, int, str, str | None]]) -> pa.Table:
 def validate_batch(con, src: FileSource, batch: list[Prepared], now: datetime) -> pa.Table:
     """Every record of a batch of files with its error (or null) and delivery key, as Arrow: (file_id, line,
     provider, text, error, base_key). Engine-neutral: it runs on its own in-memory DuckDB (`con`), never on the
-    warehouse, and a writer per engine takes its result (DESIGN 10). Each record is parsed three times in C
+    warehouse, and a writer per engine takes its result (docs/architecture.md). Each record is parsed three times in C
     (valid?, types, texts) and never by Python unless it is a reject."""
     c = src.contract
     files = pa.table({"file_id": pa.array([p.file_id for p in batch], pa.int32()),

@@ -1,4 +1,4 @@
-"""Validation models of the file sources (DESIGN 3.2-3.5). A record that fails lands in `raw.quarantine`
+"""Validation models of the file sources (docs/landing.md). A record that fails lands in `raw.quarantine`
 with the pydantic error, which names the field. Unknown fields are allowed: the raw record is kept whole."""
 
 from __future__ import annotations

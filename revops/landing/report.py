@@ -18,7 +18,7 @@ def ranked_providers() -> set[str]:
 
 def missing_providers(seen: Iterable[str]) -> list[str]:
     """Providers that delivered files but are not in seeds/enrichment_precedence.csv (they still count, after
-    the ranked ones: DESIGN 3)."""
+    the ranked ones: docs/landing.md)."""
     return sorted(set(seen) - ranked_providers())
 
 

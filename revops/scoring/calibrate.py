@@ -4,7 +4,7 @@ Features are taken as of `as_of - window_days`: the fit level of each ICP dimens
 territory, seniority; unknown as its own level) and, per signal type, the decayed sum Σ 0.5^(age / half_life)
 with the seed half-lives. The label is the outcome the warehouse itself saw afterwards: a deal created for the
 person's contact or account in the next `window_days`. A ridge-penalised logistic regression (IRLS, numpy) gives
-log-odds coefficients, turned back into the seeds' units so lead_score keeps its DESIGN 5 form: a fit level earns
+log-odds coefficients, turned back into the seeds' units so lead_score keeps its docs/decisions.md form: a fit level earns
 (coefficient - coefficient of "unknown") × k points, a signal type weighs coefficient × k, with k chosen so the best
 fit is 50 points; negative values become 0. The result is written to config.icp_rules_calibrated and
 config.signal_weights_calibrated (the seeds' columns); `REVOPS_SCORING_WEIGHTS=calibrated` makes dbt read them."""

@@ -1,4 +1,4 @@
-"""Lead scoring scored against the sandbox truth (DESIGN 5): AUC of lead_score for the true 30-day outcome beside the
+"""Lead scoring scored against the sandbox truth (docs/decisions.md): AUC of lead_score for the true 30-day outcome beside the
 oracle AUC of the generator's own propensity on the same people, precision of grade A, top-decile lift.
 
 The people are the truth's persons (role mailboxes aside) that the warehouse knows, each through the warehouse

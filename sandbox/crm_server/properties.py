@@ -1,6 +1,6 @@
 """Property definitions: HubSpot's built-ins that the warehouse uses, plus custom ones.
 
-The built-ins cover every property named in DESIGN 3.1 with HubSpot's types
+The built-ins cover every property named in docs/landing.md with HubSpot's types
 (dates are ``datetime``, amounts and head counts ``number``, opt-out ``bool``).
 Custom properties (the warehouse's ``revops_*``) do not exist until created through
 ``POST /crm/v3/properties/{objectType}``; they are persisted by the store and

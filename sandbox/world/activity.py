@@ -178,7 +178,7 @@ def segment_events(b: BlockView, rng: np.random.Generator, start: int, end: int)
                            np.where(uid != None, product_email,  # noqa: E711
                                     np.where(kind != None, work_now, None)))  # noqa: E711
     trait_email = np.where((typ == "identify") | (kind == "request"), trait_email, None)
-    # a form fill's identify carries anonymousId + traits.email alone (DESIGN 4)
+    # a form fill's identify carries anonymousId + traits.email alone (docs/identity.md)
     uid = np.where(kind == "form", None, uid)
     seq = np.arange(len(j))
     late = rng.random(len(j)) < r.late_event_rate
@@ -320,7 +320,7 @@ def sales_activity(b: BlockView, rng: np.random.Generator, start: int, end: int,
     for c in ("opened", "clicked", "replied", "spam", "unsub"):
         mail = mail.with_columns(pl.when(pl.col(c) < end).then(pl.col(c)).otherwise(nan).alias(c))
     mail = mail.sort(["state_id", "step"]).with_columns(mailing_seq=pl.int_range(pl.len(), dtype=pl.Int64))
-    # a response mailing that bounced touched nobody (DESIGN 6: a touch is a delivered mailing): missed
+    # a response mailing that bounced touched nobody (docs/kpis.md: a touch is a delivered mailing): missed
     bounced_first = mail.filter((pl.col("step") == 1) & (pl.col("delivered") < 0)).join(
         states.filter(pl.col("request_row") >= 0), on="state_id")["request_row"].to_numpy()
     respond[bounced_first] = False

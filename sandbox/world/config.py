@@ -1,4 +1,4 @@
-"""World configuration: scales (DESIGN 9) and the rates of every injected phenomenon.
+"""World configuration: scales (docs/architecture.md) and the rates of every injected phenomenon.
 
 Every rate here is recorded, with the count actually produced, in `truth/phenomena.json`, so a test
 can check each phenomenon is present at its configured rate.

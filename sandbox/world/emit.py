@@ -1,4 +1,4 @@
-"""Turning generated records into the exact source files (DESIGN 3), deterministically.
+"""Turning generated records into the exact source files (docs/landing.md), deterministically.
 
 Records arrive here as polars frames with a `json` column (one encoded record), `arrival_ms` (when the
 source delivered it, which decides the dated folder) and an `order` key. This module injects the messy-input
@@ -32,7 +32,7 @@ def mix_ids(seq: np.ndarray, salt: int) -> np.ndarray:
     return x
 
 
-# How each source's records get broken (DESIGN 3: invalid JSON, missing required field, unparseable timestamp,
+# How each source's records get broken (docs/landing.md: invalid JSON, missing required field, unparseable timestamp,
 # wrong type). Each entry: kind -> (regex on the encoded record, replacement). The first key of every encoded
 # record is its required id, so "missing_field" drops it.
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Generate one sandbox world: `crm/`, `landing/` and `truth/` (DESIGN 3 and 3.6), deterministically.
+"""Generate one sandbox world: `crm/`, `landing/` and `truth/` (docs/landing.md and 3.6), deterministically.
 
     generate_world(WorldConfig.for_scale("M", seed=7), Path("worlds/m"))
 
@@ -291,7 +291,7 @@ def run_block(ctx: WorldContext, bno: int, ids: dict) -> BlockResult:
         .group_by("truth_domain", "day").agg(
             sends=(pl.col("truth_event") == "processed").sum(), bounces=(pl.col("truth_event") == "bounce").sum(),
             complaints=(pl.col("truth_event") == "spamreport").sum(),
-            # DESIGN 6: unsubscribes are ESP unsubscribe and group_unsubscribe
+            # docs/kpis.md: unsubscribes are ESP unsubscribe and group_unsubscribe
             unsubscribes=pl.col("truth_event").is_in(["unsubscribe", "group_unsubscribe"]).sum()))
     truth_frames["identifiers"].append(esp.filter(~pl.col("is_duplicate")).select(
         source=pl.lit("esp"), identifier_type=pl.lit("email"), identifier="email",
@@ -647,7 +647,7 @@ def _write_enrichment(land: Path, pop: Population, rng, start: int, end: int, tf
 
 def _kill_switch(daily: pl.DataFrame, min_sends: int = 200, max_bounce: float = 0.02,
                  max_complaint: float = 0.0008) -> pl.DataFrame:
-    """DESIGN 6: paused on day d when days d-6..d hold >= 200 sends and bounce > 2% or complaint > 0.08%."""
+    """docs/kpis.md: paused on day d when days d-6..d hold >= 200 sends and bounce > 2% or complaint > 0.08%."""
     days = daily.select(pl.col("day").unique()).sort("day")
     full = (daily.select("sending_domain").unique().join(days, how="cross")
             .join(daily, on=["sending_domain", "day"], how="left").fill_null(0).sort(["sending_domain", "day"]))

@@ -3,7 +3,7 @@
 Everything is drawn in whole-population numpy arrays from one seeded generator, so the same seed gives the
 same world. Person-level journey facts that decide CRM ids (when a person first asks for a demo, when a
 champion changes jobs) are drawn here too, because CRM contact ids must grow with `createdate` across the
-whole world (DESIGN 4: the smallest contact id is a cluster's oldest contact).
+whole world (docs/identity.md: the smallest contact id is a cluster's oldest contact).
 """
 
 from __future__ import annotations

@@ -35,7 +35,7 @@ FIRST_NAMES = [
     "Mia", "Hiroshi", "Yuki", "Priya", "Arjun", "Chen", "Wei", "Fatima", "Omar", "Lars", "Ingrid", "Pierre",
     "Chloe", "Mateo", "Lucia", "Aisha", "Kwame", "Olga", "Ivan", "Sven", "Freya",
 ]
-# A few names carry accents: identity resolution must fold them (DESIGN 4); emails use the ASCII form.
+# A few names carry accents: identity resolution must fold them (docs/identity.md); emails use the ASCII form.
 ACCENTED_FIRST_NAMES = {"Jose": "José", "Zoe": "Zoë", "Rene": "René", "Bjorn": "Björn", "Ines": "Inês"}
 FIRST_NAMES += list(ACCENTED_FIRST_NAMES)
 LAST_NAMES = [

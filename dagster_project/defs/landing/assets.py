@@ -1,4 +1,4 @@
-"""One landing asset per file source (DESIGN 3.2-3.5), writing `raw.<source>` of the warehouse."""
+"""One landing asset per file source (docs/landing.md), writing `raw.<source>` of the warehouse."""
 
 import dagster as dg
 

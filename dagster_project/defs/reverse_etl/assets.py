@@ -1,4 +1,4 @@
-"""The CRM sync as a Dagster asset downstream of the sync models (DESIGN 8): a blocking check that fails upstream
+"""The CRM sync as a Dagster asset downstream of the sync models (docs/sync.md): a blocking check that fails upstream
 (a Soda contract on a raw table or a KPI mart, a dbt test) stops it in the same run."""
 
 import dagster as dg

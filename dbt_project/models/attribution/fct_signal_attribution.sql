@@ -1,4 +1,4 @@
-{#- Signal-to-revenue attribution (DESIGN 6), grain: deal_id, attribution_model, signal_id (signal_id null for a
+{#- Signal-to-revenue attribution (docs/kpis.md), grain: deal_id, attribution_model, signal_id (signal_id null for a
     won deal with no signal: one 'unattributed' row per model, never dropped). For each closed-won deal, the
     signals of its account (account-level ones and those of people at the account when they happened) in
     [createdate - attribution_lookback_days, createdate), ordered by (time, signal id), are weighted by five

@@ -1,4 +1,4 @@
-{#- Signal-to-meeting and signal-to-opportunity conversion per signal type (DESIGN 6, grain: signal_type): the
+{#- Signal-to-meeting and signal-to-opportunity conversion per signal type (docs/kpis.md, grain: signal_type): the
     share of signals with an account followed by a meeting booked for the same account strictly after the signal
     and within conversion_meeting_window_days, and by a deal created for it within conversion_deal_window_days. -#}
 with

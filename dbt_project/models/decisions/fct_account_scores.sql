@@ -1,4 +1,4 @@
-{#- The account score as of int_as_of_dated (grain: account_id), DESIGN 5's "best persons + account signals":
+{#- The account score as of int_as_of_dated (grain: account_id), docs/decisions.md's "best persons + account signals":
     account fit (employees, industry, territory points rescaled to 0-50 by their maxima in the ICP rules) + account
     intent (the decayed weights of every signal of the account, its people's and its own, capped at intent_cap);
     beside it the best person's lead score and who that is, and the account's three strongest signal types. -#}

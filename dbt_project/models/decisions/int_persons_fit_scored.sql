@@ -1,4 +1,4 @@
-{#- Fit (0-50) per person from seeds/icp_rules (DESIGN 5): employees band, industry and territory of the current
+{#- Fit (0-50) per person from seeds/icp_rules (docs/decisions.md): employees band, industry and territory of the current
     account, seniority from the title (seeds/title_seniority). An unknown field scores 0 and is listed in
     unknown_fit_fields, so routing can send the person to enrichment. Grain: person_id. -#}
 with

@@ -1,4 +1,4 @@
-{#- The guardrails of every person as of int_as_of_dated (DESIGN 5). suppression_reason is the first that applies
+{#- The guardrails of every person as of int_as_of_dated (docs/decisions.md). suppression_reason is the first that applies
     in this order: do_not_contact (CRM opt-out or seeds/do_not_contact), unsubscribed, hard_bounced, spam_reported,
     existing_customer, open_opportunity, active_sequence, legal_hold (seeds/legal_hold). Beside it: the frequency
     cap (var frequency_cap_touches touches in frequency_cap_window_days across emitters) and the last touch, reply
@@ -99,7 +99,7 @@ meetings_by_person as (
 ),
 
 touches as (
-    -- DESIGN 6: an outbound email delivered (ESP delivered, a mailing's deliveredAt) or a logged outbound call
+    -- docs/kpis.md: an outbound email delivered (ESP delivered, a mailing's deliveredAt) or a logged outbound call
     select person_id, event_at as touch_at, 'email' as channel, false as is_sales_touch
     from esp_by_person where event_type = 'delivered'
     union all

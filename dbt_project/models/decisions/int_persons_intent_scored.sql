@@ -1,4 +1,4 @@
-{#- Intent (0-intent_cap) per person as of int_as_of_dated (DESIGN 5): the sum over their signals, and their
+{#- Intent (0-intent_cap) per person as of int_as_of_dated (docs/decisions.md): the sum over their signals, and their
     current account's account-level signals, of weight × 0.5^(age_days / half_life_days) from seeds/signal_weights;
     signals after as_of are ignored. Also the top three reasons as evidence text ("pricing page viewed ×3 in 7
     days"). Grain: person_id (persons without a signal have none). -#}

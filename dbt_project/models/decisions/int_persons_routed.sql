@@ -1,4 +1,4 @@
-{#- Route and owner of every person (DESIGN 5). Route and reason code come from seeds/route_rules: the first rule,
+{#- Route and owner of every person (docs/decisions.md). Route and reason code come from seeds/route_rules: the first rule,
     by precedence, whose condition holds — skip (a guardrail, an existing customer, a shared mailbox, no contact
     point, or no fit and no signal), pursue (an open deal or an active sequence already pursued, a recent
     hand-raise, or a score at var pursue_min_score), enrich (an unknown fit field could lift the score to pursue),

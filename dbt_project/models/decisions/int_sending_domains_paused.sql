@@ -1,4 +1,4 @@
-{#- The sending domains the deliverability kill switch pauses now (DESIGN 6, dim_sending_domain_status).
+{#- The sending domains the deliverability kill switch pauses now (docs/kpis.md, dim_sending_domain_status).
     Grain: sending_domain; empty when every domain is active. -#}
 with
 

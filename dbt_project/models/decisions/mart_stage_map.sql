@@ -1,4 +1,4 @@
-{#- The stage map (DESIGN 5, playbook 004 "CRM truth"): one row per person (grain: person_id) with the stage, the
+{#- The stage map (docs/decisions.md, playbook 004 "CRM truth"): one row per person (grain: person_id) with the stage, the
     last action and its date, the next action as a sentence an SDR can act on, its date, the owner, the decision
     that is blocked, the evidence note, the open risk and the suppression reason. Suppressed people get "No
     action" with the reason; no email action is proposed while the owner's sending domain is paused or the

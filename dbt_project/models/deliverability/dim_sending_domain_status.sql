@@ -1,5 +1,5 @@
 {#- The kill switch now (grain: sending_domain): each sending domain's state on the latest day of the data
-    (DESIGN 6: the latest day's state is the current state), since when it has been in that state, why, and the
+    (docs/kpis.md: the latest day's state is the current state), since when it has been in that state, why, and the
     trailing rates behind it. The decision models read it: no email actions from a paused domain. -#}
 with
 

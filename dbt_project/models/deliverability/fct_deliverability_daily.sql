@@ -1,6 +1,6 @@
 {#- Deliverability per sending domain per UTC day (grain: sending_domain, day_utc), every day from the domain's first
     event to the last day in the data, with the trailing window (var kill_switch_window_days: d-6..d) and the
-    kill switch of DESIGN 6: paused on day d when the window holds >= kill_switch_min_sends sends and its bounce
+    kill switch of docs/kpis.md: paused on day d when the window holds >= kill_switch_min_sends sends and its bounce
     rate > kill_switch_max_bounce_rate or its complaint rate > kill_switch_max_complaint_rate. -#}
 with
 

@@ -1,4 +1,4 @@
-{#- The deliverability events of DESIGN 6, one row per event (grain: source, event_key, event_kind): sends (ESP
+{#- The deliverability events of docs/kpis.md, one row per event (grain: source, event_key, event_kind): sends (ESP
     processed; a mailing with deliveredAt or bouncedAt, on the earlier of the two), bounces (ESP bounce of either
     type; a mailing's bouncedAt), complaints (ESP spamreport; markedAsSpamAt), unsubscribes (ESP unsubscribe and
     group_unsubscribe; unsubscribedAt), each on the UTC day it happened, by sending domain. -#}

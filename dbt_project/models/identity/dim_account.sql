@@ -98,7 +98,7 @@ winners as (
         observations.observed_at,
         row_number() over (
             partition by observations.account_domain, observations.field
-            -- a provider the seed does not rank still counts, after every ranked source (DESIGN 3)
+            -- a provider the seed does not rank still counts, after every ranked source (docs/landing.md)
             order by coalesce(precedence.precedence, {{ var('unranked_provider_precedence') }}),
                      observations.observed_at desc, observations.source, observations.field_value
         ) as winner_rank

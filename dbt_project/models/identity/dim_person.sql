@@ -29,7 +29,7 @@ person_accounts as (
 
 segment_identities as (
     -- the names an identify call carries, under each id it names: the anonymousId of a browser, the userId of a
-    -- server-side call (DESIGN 3.4: anonymousId or userId, not necessarily both)
+    -- server-side call (docs/landing.md: anonymousId or userId, not necessarily both)
     select 'segment_anonymous_id' as identifier_type, anonymous_id as identifier_value, occurred_at, first_name,
            last_name
     from segment_events

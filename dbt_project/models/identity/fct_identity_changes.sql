@@ -1,4 +1,4 @@
-{#- Merges and splits between runs (DESIGN 4): one row per (run, previous person_id, new person_id) whose
+{#- Merges and splits between runs (docs/identity.md): one row per (run, previous person_id, new person_id) whose
     identifiers moved, with how many moved and what kind of change it was. merge: the receiving person existed
     before the run; split: the previous person still has identifiers after it; renumbered: everything moved to a
     new id (the anchor changed). -#}

@@ -1,4 +1,4 @@
-{#- Every identifier the sources carry, one row per (identifier, source), normalized (DESIGN 4). An identifier
+{#- Every identifier the sources carry, one row per (identifier, source), normalized (docs/identity.md). An identifier
     node is `<identifier_type>:<value>`: the same email from the CRM, a prospect and the ESP is one node, which is
     how the exact-email rule joins them. -#}
 with
@@ -36,7 +36,7 @@ prospect_emails as (
 ),
 
 merged_away_contacts as (
-    -- DESIGN 4: every id in a contact's hs_merged_object_ids is an identifier of that contact's person, also when
+    -- docs/identity.md: every id in a contact's hs_merged_object_ids is an identifier of that contact's person, also when
     -- the merged-away record is not exported (HubSpot does not list it); the exported ones are sighted as contacts
     select distinct trim(merged.merged_id) as contact_id, merged.created_at, merged.updated_at
     from (

@@ -1,4 +1,4 @@
-{#- Every identifier with its person (DESIGN 4): the first-pass clusters joined by the fuzzy edges, unless that
+{#- Every identifier with its person (docs/identity.md): the first-pass clusters joined by the fuzzy edges, unless that
     would make a person larger than the size cap (then the fuzzy joins of that group are dropped). person_id
     derives from the cluster's anchor, its smallest CRM contact id (its oldest contact) or, without one, the
     identifier seen first (ties by value), so new data keeps everyone's id except where clusters merge or split. -#}

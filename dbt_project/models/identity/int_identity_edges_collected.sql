@@ -1,4 +1,4 @@
-{#- The deterministic identity edges (DESIGN 4), one row per (identifier pair, rule), the pair ordered so that
+{#- The deterministic identity edges (docs/identity.md), one row per (identifier pair, rule), the pair ordered so that
     identifier_id_a < identifier_id_b. The fuzzy name + domain edges compare clusters and are built later
     (int_identity_edges_fuzzy). Role and junk addresses never bridge people: their only edge is the one to the
     CRM contact that carries them, and only when a single contact does. -#}

@@ -1,4 +1,4 @@
-{#- The fuzzy rule (DESIGN 4) between first-pass clusters: a cluster whose emails are all free-mail joins the one
+{#- The fuzzy rule (docs/identity.md) between first-pass clusters: a cluster whose emails are all free-mail joins the one
     other cluster with the same normalized full name and the same company domain. Lower confidence, rule recorded.
     Also when both clusters hold a CRM contact: a personal-address contact beside a work-address contact is the
     commonest CRM duplicate (on a foreign world the old guard kept 62 such people apart, every speed-to-lead and

@@ -1,4 +1,4 @@
-{#- Where each person worked, and since when (DESIGN 4): every company domain seen for a person (CRM company
+{#- Where each person worked, and since when (docs/identity.md): every company domain seen for a person (CRM company
     association, Segment group call, work-email domain), dated by the first time it was seen for them. A person's
     events belong to the account valid when they happened; the current account is the latest. One row per
     (person_id, account_domain). -#}

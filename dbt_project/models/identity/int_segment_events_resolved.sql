@@ -1,4 +1,4 @@
-{#- Every Segment event with its person (DESIGN 4: an event is resolved by its strongest identifier: userId,
+{#- Every Segment event with its person (docs/identity.md: an event is resolved by its strongest identifier: userId,
     then a non-role email, then anonymousId) and the account the person was at when it happened.
     Grain: message_id. -#}
 with

@@ -1,4 +1,4 @@
-{#- Double-touch incidents of DESIGN 6 (grain: touch_id of t2): a touch t2 whose person had an earlier touch t1
+{#- Double-touch incidents of docs/kpis.md (grain: touch_id of t2): a touch t2 whose person had an earlier touch t1
     from another emitter with 0 < t2 - t1 <= double_touch_window_hours; t2 counts once, paired with its latest
     qualifying t1 (ties by touch id). Touches are emails delivered and outbound calls (not meetings). -#}
 with

@@ -1,4 +1,4 @@
-{#- Follow-ups owed (DESIGN 6, grain: trigger_id): every sales-email reply (repliedAt) and every meeting once held
+{#- Follow-ups owed (docs/kpis.md, grain: trigger_id): every sales-email reply (repliedAt) and every meeting once held
     (its hs_timestamp), with the SLA of the person's grade (seeds/sla_tiers), the next sales touch after it and
     whether the follow-up was missed (no sales touch within the SLA). A trigger whose SLA has not run out by
     as_of is pending, not missed. -#}

@@ -1,4 +1,4 @@
-{#- Inbound requests (DESIGN 6, grain: request_id = the Segment messageId): every Demo Requested / Contact Sales
+{#- Inbound requests (docs/kpis.md, grain: request_id = the Segment messageId): every Demo Requested / Contact Sales
     Submitted event resolved to a person. A request less than request_fold_hours after the person's previous
     *counted* request is folded into that one (is_counted false, counted_request_id the one it folds into); the
     chain is walked in time order (ties by message id) by a recursive CTE. -#}

@@ -1,4 +1,4 @@
-{#- Speed-to-lead per counted inbound request (DESIGN 6, grain: request_id): the first sales touch of the same
+{#- Speed-to-lead per counted inbound request (docs/kpis.md, grain: request_id): the first sales touch of the same
     person at or after the request and before request + speed_to_lead_window_days (ties by touch id) and its
     latency. The outcome: answered (a touch in the window); else open while the window is still open at as_of
     (int_as_of_dated: request + window > as_of, "not answered yet"); else missed. The thresholds of the shares are

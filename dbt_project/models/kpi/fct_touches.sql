@@ -1,4 +1,4 @@
-{#- Every touch of DESIGN 6, one row per touch (grain: touch_id): marketing email delivered (ESP delivered,
+{#- Every touch of docs/kpis.md, one row per touch (grain: touch_id): marketing email delivered (ESP delivered,
     emitter marketing:<campaign_id>), sales email delivered (a mailing's deliveredAt, sales:<sequenceId>), a
     logged outbound call (hs_timestamp, sales:call:<owner id>), and meetings at the moment they were booked
     (createdAt, sales:meeting:<owner id>), which count as sales touches for speed-to-lead but not as touches for

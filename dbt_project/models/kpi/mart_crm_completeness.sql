@@ -1,4 +1,4 @@
-{#- CRM completeness (DESIGN 6, grain: measured_as): of the open person records (a person with a live CRM contact
+{#- CRM completeness (docs/kpis.md, grain: measured_as): of the open person records (a person with a live CRM contact
     who is not a customer), the share with an owner, a stage, a last action, a next action and a next-action date —
     as extracted from the CRM (the contact's owner and lifecycle stage, the revops_* properties written back), and
     as they will be after the reverse ETL writes the stage map (a CRM owner, not the fallback queue). -#}

@@ -1,5 +1,5 @@
 {#- Double touch for every filter the dashboard offers: the one model that computes the double-touch rates of
-    DESIGN 6 (mart_double_touch_rates and mart_revops_kpis select its rows; the dashboard and `revops kpis` read
+    docs/kpis.md (mart_double_touch_rates and mart_revops_kpis select its rows; the dashboard and `revops kpis` read
     them). Grain: period_grain, period_start, period_end, owner_id, segment, pair_kind ('all' and each pair of
     emitter kinds of t2 and its latest qualifying t1), where owner_id and segment are 'all' when not split on.
     - A touched person's owner is the owner of their next action (mart_stage_map), their segment the one of their

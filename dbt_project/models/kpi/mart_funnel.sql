@@ -1,4 +1,4 @@
-{#- The funnel (DESIGN 6, grain: stage): of the people with a CRM contact, how many reached each stage — lead,
+{#- The funnel (docs/kpis.md, grain: stage): of the people with a CRM contact, how many reached each stage — lead,
     MQL, SQL (the contact's lifecycle stage or a later one), opportunity (a deal on the contact or the stage),
     won (a closed-won deal or customer) — the conversion from the previous stage, and the median days from the
     previous stage where the CRM dates it (contact created -> first deal created -> won deal's close date). -#}

@@ -1,5 +1,5 @@
 {#- Speed-to-lead for every filter the dashboard offers: the one model that computes the speed-to-lead measures of
-    DESIGN 6 (mart_speed_to_lead_summary and mart_revops_kpis select its rows; the dashboard and `revops kpis`
+    docs/kpis.md (mart_speed_to_lead_summary and mart_revops_kpis select its rows; the dashboard and `revops kpis`
     read them). Grain: period_grain, period_start, period_end, owner_id, request_type, segment, where a dimension
     is 'all' when not split on.
     - period_grain 'weeks': every span of whole ISO weeks of the request, from one week to all of them

@@ -1,4 +1,4 @@
-{#- Sync health per reverse-ETL run (DESIGN 6, grain: run_id): records planned, sent, confirmed, rejected before
+{#- Sync health per reverse-ETL run (docs/kpis.md, grain: run_id): records planned, sent, confirmed, rejected before
     sending, dead-lettered, requests and retries, and the success rate of what was sent. Built from the audit
     tables the sync writes (schema crm_sync); empty until the first sync has run. -#}
 {%- set runs = adapter.get_relation(database=target.database, schema='crm_sync', identifier='runs')

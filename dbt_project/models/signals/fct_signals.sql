@@ -1,4 +1,4 @@
-{#- Every dated signal (DESIGN 6), one row per signal (grain: signal_id): intent (intent pages, demo requests,
+{#- Every dated signal (docs/kpis.md), one row per signal (grain: signal_id): intent (intent pages, demo requests,
     contact-sales forms), product (sign-up ... integration connected), firmographic (funding round, exec hire,
     job posting; account-level, person_id null) and engagement (sales-email replies, meetings booked). A person's
     signal carries the account the person was at when it happened. -#}

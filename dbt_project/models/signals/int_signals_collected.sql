@@ -1,4 +1,4 @@
-{#- Every dated signal of DESIGN 6 from its source, resolved to a person (Segment events, replies, meetings) or
+{#- Every dated signal of docs/kpis.md from its source, resolved to a person (Segment events, replies, meetings) or
     an account (enrichment), typed by seeds/signal_weights (source_event). Grain: signal_id. -#}
 with
 
@@ -41,7 +41,7 @@ segment_signals as (
 ),
 
 firmographic_records as (
-    -- one signal per provider record (DESIGN 6); the event's identity is its domain, type, day and identifying
+    -- one signal per provider record (docs/kpis.md); the event's identity is its domain, type, day and identifying
     -- detail (a funding round, a hire's or a posting's title): the n-th such record of one provider is the same
     -- event as the n-th of another, so distinct postings of one day count each and a re-report counts once
     select

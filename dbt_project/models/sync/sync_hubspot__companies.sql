@@ -1,4 +1,4 @@
-{#- The desired state of the CRM companies (DESIGN 8): the account score of every account with a CRM company
+{#- The desired state of the CRM companies (docs/sync.md): the account score of every account with a CRM company
     (grain: sync_key, keyed by the company id for batch/update). payload_hash as in sync_hubspot__contacts. -#}
 with
 

@@ -1,4 +1,4 @@
-{#- The desired state of the CRM contacts (DESIGN 8), one row per contact to write (grain: sync_key): every person
+{#- The desired state of the CRM contacts (docs/sync.md), one row per contact to write (grain: sync_key): every person
     with a live CRM contact (keyed by its id: batch/update), and persons without one that routing pursues or sends
     to enrichment and that have a usable work or personal address (keyed by email: batch/upsert). Only properties
     seeds/field_ownership gives to the warehouse are carried, plus hubspot_owner_id (if_blank) only where the

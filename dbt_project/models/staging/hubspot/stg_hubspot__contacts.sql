@@ -19,7 +19,7 @@ versions as (
         {{ json_text('record', '$.properties.hubspot_owner_id') }} as owner_id,
         coalesce(lower({{ json_text('record', '$.properties.hs_email_optout') }}) = 'true', false) as is_email_opted_out,
         {{ json_text('record', '$.properties.hs_merged_object_ids') }} as merged_contact_ids,
-        -- what this project writes back (DESIGN 8); empty until the first sync
+        -- what this project writes back (docs/sync.md); empty until the first sync
         {{ json_text('record', '$.properties.revops_stage') }} as revops_stage,
         {{ json_text('record', '$.properties.revops_last_action') }} as revops_last_action,
         {{ json_text('record', '$.properties.revops_next_action') }} as revops_next_action,
