@@ -94,7 +94,7 @@ bench: install
 # identity resolution on the demo's M warehouse, and the Splink peer on the same data (own venv, DuckDB < 2)
 bench-identity: install manifest
 	@[ -f $(REVOPS_DUCKDB_PATH) ] || (echo "no warehouse at $(REVOPS_DUCKDB_PATH): run make demo first"; exit 1)
-	$(BIN)/python -m revops.identity.bench
+	$(BIN)/python -m revops.evaluation.identity_bench
 	MAIN_PYTHON=$(BIN)/python benchmarks/splink/run.sh $(REVOPS_DUCKDB_PATH) $(REVOPS_WORLD_DIR)
 
 # reverse-ETL throughput into a fresh sandbox CRM (default rate limit) from the demo's M warehouse

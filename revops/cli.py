@@ -321,7 +321,7 @@ def eval_identity(
     counts by the rule or reason behind them; appended to eval.identity_metrics and eval.identity_errors."""
     from revops.warehouse import connect
 
-    from revops.identity.evaluate import evaluate_warehouse, record
+    from revops.evaluation.identity import evaluate_warehouse, record
 
     world = _world_with_truth(world, "identifiers.csv")
     db = _warehouse_file(duckdb_path or settings.duckdb_path())
@@ -356,7 +356,7 @@ def calibrate_scoring(
     config.icp_rules_calibrated / config.signal_weights_calibrated; build with REVOPS_SCORING_WEIGHTS=calibrated."""
     from revops.warehouse import connect
 
-    from revops.scoring.calibrate import calibrate
+    from revops.calibration.scoring import calibrate
 
     db = _warehouse_file(duckdb_path or settings.duckdb_path())
     con = connect(db)
@@ -388,7 +388,7 @@ def eval_scoring(
     Appended to eval.scoring_metrics."""
     from revops.warehouse import connect
 
-    from revops.scoring.evaluate import distributions, evaluate_scoring, record
+    from revops.evaluation.scoring import distributions, evaluate_scoring, record
 
     world = _world_with_truth(world, "persons.csv")
     db = _warehouse_file(duckdb_path or settings.duckdb_path())

@@ -28,3 +28,10 @@ def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
         who = f"pid {pid.group(1)}" if pid else "pid unknown"
         raise WarehouseInUse(f"another process ({who}) is writing {path}; wait for it to finish or use another "
                              "file (--duckdb or REVOPS_DUCKDB_PATH)") from None
+
+
+def frame(con, sql: str):
+    """A query's result as a polars DataFrame (through Arrow: no Python object per row)."""
+    import polars as pl
+
+    return pl.from_arrow(con.sql(sql).to_arrow_table())

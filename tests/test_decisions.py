@@ -13,7 +13,7 @@ from conftest import DBT, REPO
 from typer.testing import CliRunner
 
 from revops import cli
-from revops.scoring.evaluate import auc
+from revops.evaluation.scoring import auc
 
 
 def test_auc_by_rank_sum_on_a_hand_made_example():

@@ -7,8 +7,8 @@ import jinja2
 import polars as pl
 from conftest import REPO, bridge_rows
 
-from revops.identity.evaluate import evaluate_warehouse
-from revops.identity.normalize import normalize_email
+from revops.evaluation.identity import evaluate_warehouse
+from revops.evaluation.normalize import normalize_email
 
 
 def test_python_normalization_agrees_with_the_dbt_macro(world_s):

@@ -50,7 +50,7 @@ def _frame(con, sql: str) -> pl.DataFrame:
 
 def _recomputed_touches(con) -> pl.DataFrame:
     """Touches rebuilt in polars from the staged tables and the identity bridge, not from fct_touches."""
-    from revops.identity.normalize import normalize_email
+    from revops.evaluation.normalize import normalize_email
 
     bridge = _frame(con, "select identifier_id, person_id from bridge_person_identifier")
     esp = _frame(con, "select esp_event_id, recipient_email, event_at, campaign_id from stg_esp__events "
@@ -106,7 +106,7 @@ def test_double_touches_recomputed_independently_equal_the_mart(two_day_build):
 
 
 def test_speed_to_lead_recomputed_independently_equals_the_mart(two_day_build):
-    from revops.identity.normalize import normalize_email
+    from revops.evaluation.normalize import normalize_email
 
     con = duckdb.connect(str(two_day_build[0]), read_only=True)
     bridge = dict(con.execute("select identifier_id, person_id from bridge_person_identifier "
@@ -159,7 +159,7 @@ def test_speed_to_lead_recomputed_independently_equals_the_mart(two_day_build):
 
 
 def test_generator_requests_and_collisions_show_up(two_day_build, world_s):
-    from revops.identity.evaluate import true_person_owners
+    from revops.evaluation.identity import true_person_owners
 
     con = duckdb.connect(str(two_day_build[0]), read_only=True)
     owners = true_person_owners(con, world_s)

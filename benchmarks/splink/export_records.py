@@ -5,7 +5,7 @@
 Runs in the project's venv (DuckDB 2): Splink needs DuckDB < 2, which cannot open this warehouse file, so Parquet
 is the hand-over. A record is a CRM contact, a sales-engagement prospect, a Segment visitor (one anonymousId) or
 an ESP recipient. Besides the fields Splink compares, each record lists the identifier nodes it carries
-(`<identifier_type>:<normalized value>`, the items `revops.identity.evaluate` scores), so `score.py` can map the
+(`<identifier_type>:<normalized value>`, the items `revops.evaluation.identity` scores), so `score.py` can map the
 record clusters back onto nodes."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from revops.identity.normalize import normalize_email
+from revops.evaluation.normalize import normalize_email
 
 # letters NFKD does not decompose into base + accent
 _FOLD = str.maketrans({"ø": "o", "æ": "ae", "ß": "ss", "ł": "l", "đ": "d", "œ": "oe"})

@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/splink/score.py --records records.parquet --run-dir DIR --world WORLD \\
         [--out bench_results/splink_identity.json]
 
-Splink clusters records; the truth and `revops.identity.evaluate.pairwise` speak of identifier nodes. A node takes
+Splink clusters records; the truth and `revops.evaluation.identity.pairwise` speak of identifier nodes. A node takes
 the cluster of the records that carry it; one carried by records Splink put in different clusters takes the
 smallest cluster id, and is counted in `conflicts` (the deterministic edge a shared identifier is, which Splink
 did not follow)."""
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import polars as pl
 
-from revops.identity.evaluate import pairwise, truth_nodes
+from revops.evaluation.identity import pairwise, truth_nodes
 
 
 def nodes_to_clusters(records: pl.DataFrame, clusters: pl.DataFrame) -> tuple[pl.DataFrame, int]:

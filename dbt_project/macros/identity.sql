@@ -1,4 +1,4 @@
-{#- Identifier normalization (docs/identity.md), mirrored in revops/identity/normalize.py for the evaluation code;
+{#- Identifier normalization (docs/identity.md), mirrored in revops/evaluation/normalize.py for the evaluation code;
     tests/test_identity.py checks both agree on every email of the S world. -#}
 
 {#- trim, lowercase, `+tag` removed; gmail.com / googlemail.com: dots removed, domain gmail.com (one mailbox).

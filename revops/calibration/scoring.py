@@ -14,16 +14,16 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from revops.identity.evaluate import _frame
+from revops.warehouse import frame
 
 DIMENSIONS = ("employees", "industry", "territory", "seniority")
 
 
 def _features(con, window_days: int) -> pl.DataFrame:
-    fit = _frame(con, """
+    fit = frame(con, """
         select f.person_id, f.employee_count, f.industry, f.territory, f.seniority
         from int_persons_fit_scored f""")
-    bands = _frame(con, "select min_value, max_value from config.icp_rules where dimension = 'employees'")
+    bands = frame(con, "select min_value, max_value from config.icp_rules where dimension = 'employees'")
     band = pl.lit(None, dtype=pl.String)
     for lo, hi in bands.sort("min_value", descending=True).rows():
         cond = pl.col("employee_count") >= lo
@@ -31,7 +31,7 @@ def _features(con, window_days: int) -> pl.DataFrame:
             cond = cond & (pl.col("employee_count") <= hi)
         band = pl.when(cond).then(pl.lit(f"{lo}-{'' if hi is None else hi}")).otherwise(band)
     fit = fit.with_columns(employees=band).rename({"industry": "industry", "territory": "territory"})
-    intent = _frame(con, f"""
+    intent = frame(con, f"""
         with as_of as (select as_of - interval {int(window_days)} day as as_of from int_as_of_dated),
         person_signals as (
             select person_id, signal_type, signal_at from fct_signals where person_id is not null
@@ -44,7 +44,7 @@ def _features(con, window_days: int) -> pl.DataFrame:
         from person_signals ps join config.signal_weights w using (signal_type) cross join as_of
         where ps.signal_at <= as_of.as_of
         group by ps.person_id, ps.signal_type""")
-    label = _frame(con, f"""
+    label = frame(con, f"""
         with window_deals as (
             select d.deal_id from stg_hubspot__deals d cross join int_as_of_dated a
             where d.created_at > a.as_of - interval {int(window_days)} day and d.created_at <= a.as_of
@@ -81,7 +81,7 @@ def _logistic(X: np.ndarray, y: np.ndarray, l2: float, iterations: int = 50) -> 
 
 def calibrate(con, window_days: int = 30, l2: float = 2.0) -> dict:
     df = _features(con, window_days)
-    signal_weights = _frame(con, "select * from config.signal_weights")
+    signal_weights = frame(con, "select * from config.signal_weights")
     types = [t for t in signal_weights["signal_type"].to_list() if t in df.columns]
     levels = {d: sorted(v for v in df[d].unique().to_list() if v is not None) for d in DIMENSIONS}
     columns, names = [np.ones(df.height)], ["intercept"]
@@ -98,7 +98,7 @@ def calibrate(con, window_days: int = 30, l2: float = 2.0) -> dict:
     coef = dict(zip(names, _logistic(np.column_stack(columns), y, l2)))
     best = sum(max([0.0] + [coef[f"{d}={v}"] for v in values]) for d, values in levels.items())
     k = 50.0 / best if best > 0 else 0.0
-    icp = _frame(con, "select * from config.icp_rules")
+    icp = frame(con, "select * from config.icp_rules")
 
     def level_points(row) -> float:
         if row["dimension"] == "employees":

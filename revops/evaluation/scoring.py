@@ -10,7 +10,8 @@ from pathlib import Path
 
 import polars as pl
 
-from revops.identity.evaluate import _frame, true_person_owners
+from revops.evaluation.identity import true_person_owners
+from revops.warehouse import frame
 
 
 def auc(scores: pl.Series, labels: pl.Series) -> float:
@@ -27,7 +28,7 @@ def evaluate_scoring(con, world: Path) -> dict:
     persons = pl.read_csv(world / "truth" / "persons.csv", infer_schema_length=0).select(
         "true_person_id", pl.col("propensity").cast(pl.Float64),
         outcome=pl.col("outcome_opportunity_30d") == "true")
-    scores = _frame(con, "select person_id, lead_score, fit_score, intent_score, grade from fct_lead_scores")
+    scores = frame(con, "select person_id, lead_score, fit_score, intent_score, grade from fct_lead_scores")
     df = true_person_owners(con, world).join(scores, on="person_id").join(persons, on="true_person_id")
     base = df["outcome"].mean()
     top = df.sort("lead_score", descending=True).head(max(1, df.height // 10))

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import polars as pl
 
-from revops.identity.normalize import normalize_email
+from revops.evaluation.normalize import normalize_email
+from revops.warehouse import frame
 
 ID_TYPES = ("crm_contact_id", "email", "segment_user_id", "segment_anonymous_id", "prospect_id")
 
@@ -62,15 +63,11 @@ def pairwise(pred: pl.DataFrame, truth: pl.DataFrame, item: str = "identifier_id
     }
 
 
-def _frame(con, sql: str) -> pl.DataFrame:
-    return pl.from_arrow(con.sql(sql).to_arrow_table())
-
-
 def true_person_owners(con, world: Path) -> pl.DataFrame:
     """true_person_id -> person_id: the warehouse person holding most of the true person's identifiers (ties: the
     smallest person_id). How per-person figures (accounts, scores) are compared with the truth."""
     truth = truth_nodes(world).filter(~pl.col("is_shared_role_address") & pl.col("true_person_id").is_not_null())
-    bridge = _frame(con, "select identifier_id, person_id from bridge_person_identifier")
+    bridge = frame(con, "select identifier_id, person_id from bridge_person_identifier")
     return (truth.join(bridge, on="identifier_id")
             .group_by("true_person_id", "person_id").len()
             .sort(["true_person_id", "len", "person_id"], descending=[False, True, False])
@@ -82,7 +79,7 @@ def evaluate_warehouse(con, world: Path) -> dict:
     """Score the warehouse's identity marts against the world's truth. Returns {"metrics": [...], "errors": [...]}
     rows ready for the eval tables."""
     truth = truth_nodes(world)
-    bridge = _frame(con, """
+    bridge = frame(con, """
         with edge_ends as (
             select identifier_id_a as identifier_id from fct_identity_edges
             union
@@ -115,7 +112,7 @@ def evaluate_warehouse(con, world: Path) -> dict:
     # account the truth says they are at now
     persons_csv = pl.read_csv(world / "truth" / "persons.csv", infer_schema_length=0)
     owner = (true_person_owners(con, world)
-             .join(_frame(con, "select person_id, account_id from dim_person"), on="person_id", how="left")
+             .join(frame(con, "select person_id, account_id from dim_person"), on="person_id", how="left")
              .join(persons_csv.select("true_person_id", "true_account_id"), on="true_person_id"))
     acc_pred = owner.select(identifier_id="true_person_id",
                             cluster_id=pl.col("account_id").fill_null(pl.lit("none:") + pl.col("true_person_id")))
@@ -130,7 +127,7 @@ def evaluate_warehouse(con, world: Path) -> dict:
     # Each identifier is judged at its first sighting: the account it points at itself, else the warehouse's account
     # for its person valid then (else the person's earliest), against the true person's account then (the first
     # one before a job change).
-    at_time = _frame(con, """
+    at_time = frame(con, """
         with ids as (
             select b.identifier_id, b.person_id, b.first_seen_at, b.account_id as own_account_id
             from bridge_person_identifier b
@@ -169,7 +166,7 @@ def evaluate_warehouse(con, world: Path) -> dict:
     metrics.append({"scope": "account", "subset": "identifiers_at_the_time", **pairwise(pred_then, truth_then)})
 
     # errors by cause: applied edges whose ends belong to different true persons, by rule ...
-    edges = _frame(con, "select identifier_id_a, identifier_id_b, rule from fct_identity_edges where is_applied")
+    edges = frame(con, "select identifier_id_a, identifier_id_b, rule from fct_identity_edges where is_applied")
     tp = person_truth.select("identifier_id", "true_person_id")
     wrong = (edges.join(tp.rename({"identifier_id": "identifier_id_a", "true_person_id": "ta"}), on="identifier_id_a")
              .join(tp.rename({"identifier_id": "identifier_id_b", "true_person_id": "tb"}), on="identifier_id_b")

@@ -1,6 +1,6 @@
 """Identity resolution time and quality on a built warehouse (the M world after `make demo`).
 
-    python -m revops.identity.bench [--duckdb PATH] [--world DIR] [--out bench_results/identity.json]
+    python -m revops.evaluation.identity_bench [--duckdb PATH] [--world DIR] [--out bench_results/identity.json]
 
 Times `dbt run` of the identity models (the models/identity folder) on the warehouse, then their dbt
 tests, then scores the result against the world's truth. The Splink peer runs beside it from
@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 
 from revops import settings
-from revops.identity.evaluate import evaluate_warehouse
+from revops.evaluation.identity import evaluate_warehouse
 
 REPO = Path(__file__).resolve().parents[2]
 SELECTION = ["intermediate.identity", "marts.core"]

@@ -1,1 +1,0 @@
-"""Identity resolution helpers outside dbt: the email normalization mirror and the evaluation against truth."""

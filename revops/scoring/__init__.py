@@ -1,1 +1,0 @@
-"""Lead scoring helpers outside dbt: the evaluation against the sandbox truth."""
