@@ -445,5 +445,5 @@ def sync_headline(query: Query) -> dict:
 
 
 def dead_letters(query: Query) -> pd.DataFrame:
-    return query("""select object, sync_key, error, attempts, first_failed_at, last_failed_at
-                    from sync_dead_letters order by last_failed_at desc, object, sync_key""", [])
+    return query("""select crm_object as object, sync_key, error, attempts, first_failed_at, last_failed_at
+                    from mart_sync_dead_letters order by last_failed_at desc, crm_object, sync_key""", [])

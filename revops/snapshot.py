@@ -9,8 +9,8 @@ removed after `keep` newer ones exist; a reader that still has one open keeps re
 its last handle closes), and picks up the newest on its next look at CURRENT.
 
 What is copied: every relation of the warehouse's `main` schema named like a mart (`dim_`, `fct_`, `mart_`,
-`bridge_`: docs/architecture.md's naming), plus the open dead letters of the CRM sync (`sync_dead_letters`), plus
-`snapshot_info` (when, from which warehouse, what)."""
+`bridge_`: docs/architecture.md's naming) — the sync's open dead letters among them, as the dbt model
+`mart_sync_dead_letters` — plus `snapshot_info` (when, from which warehouse, what)."""
 
 from __future__ import annotations
 
@@ -108,19 +108,8 @@ def publish(warehouse: Path | None = None, out_dir: Path | None = None, keep: in
             raise NothingToPublish(f"{warehouse}: no marts to publish (dim_*, fct_*, mart_*): build the project first")
         for t in marts:
             con.execute(f"create table snap.main.{_ident(t)} as select * from {_ident(src)}.main.{_ident(t)}")
-        has_dead_letters = con.execute(
-            "select count(*) from information_schema.tables where table_catalog = ? and table_schema = 'crm_sync' "
-            "and table_name = 'dead_letters'", [src]).fetchall()[0][0]
-        if has_dead_letters:
-            con.execute(f"""create table snap.main.sync_dead_letters as
-                select object, sync_key, error, attempts, first_failed_at, last_failed_at, cast(payload as varchar)
-                    as payload
-                from {_ident(src)}.crm_sync.dead_letters where resolved_at is null""")
-        else:
-            con.execute("""create table snap.main.sync_dead_letters (object varchar, sync_key varchar, error varchar,
-                attempts integer, first_failed_at timestamptz, last_failed_at timestamptz, payload varchar)""")
         con.execute("create table snap.main.snapshot_info as select ? as published_at, ? as warehouse, ? as tables",
-                    [now, str(warehouse), len(marts) + 1])
+                    [now, str(warehouse), len(marts)])
         con.execute("detach snap")
         con.execute(f"detach {_ident(src)}")
     except BaseException:

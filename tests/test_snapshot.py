@@ -29,6 +29,9 @@ def _warehouse(path, requests: int = 3):
             as error, 3 as attempts, now() as first_failed_at, now() as last_failed_at,
             case when k = 'k2' then now() end as resolved_at
         from (values ('k1'), ('k2')) as t(k)""")
+    # the dbt view of the open dead letters, as dbt-duckdb writes it
+    con.execute(f'create or replace view mart_sync_dead_letters as select object as crm_object, sync_key, error '
+                f'from "{path.stem}".crm_sync.dead_letters where resolved_at is null')
     con.close()
 
 
@@ -39,11 +42,12 @@ def test_publish_copies_the_marts_and_open_dead_letters(tmp_path):
     assert snapshot.current_path(tmp_path / "snaps") == snap.path
     con = duckdb.connect(str(snap.path), read_only=True)
     tables = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
-    assert tables == {"fct_speed_to_lead", "mart_revops_kpis", "dim_owner", "mart_sync_health", "sync_dead_letters",
-                      "snapshot_info"}
+    assert tables == {"fct_speed_to_lead", "mart_revops_kpis", "dim_owner", "mart_sync_health",
+                      "mart_sync_dead_letters", "snapshot_info"}
     assert con.execute("select count(*) from fct_speed_to_lead").fetchall() == [(3,)]
     assert con.execute("select run_id from mart_sync_health").fetchall() == [("r1",)]  # the view's rows, as a table
-    assert con.execute("select sync_key, error from sync_dead_letters").fetchall() == [("k1", "PROPERTY_DOESNT_EXIST")]
+    assert con.execute("select sync_key, error from mart_sync_dead_letters").fetchall() == [
+        ("k1", "PROPERTY_DOESNT_EXIST")]
     assert con.execute("select tables, warehouse from snapshot_info").fetchall() == [(5, str(wh))]
     con.close()
     assert not list((tmp_path / "snaps").glob(".*tmp"))

@@ -26,8 +26,8 @@ class FolderGroupTranslator(DagsterDbtTranslator):
 
 @dbt_assets(manifest=dbt_project.manifest_path, dagster_dbt_translator=FolderGroupTranslator())
 def dbt_warehouse(context: AssetExecutionContext, dbt: DbtCliResource):
-    # The sync's audit tables exist before the first sync, so the view mart_sync_health is built on them (not on
-    # its empty stand-in) and shows every later sync without a rebuild.
+    # The sync's state tables are a dbt source (crm_sync): they exist before the first build, so its views
+    # (mart_sync_health, mart_sync_dead_letters) are built on them and show every later sync without a rebuild.
     con = duckdb.connect(warehouse_path())
     try:
         ensure_sync_schema(con)

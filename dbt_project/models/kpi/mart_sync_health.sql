@@ -1,13 +1,10 @@
 {#- Sync health per reverse-ETL run (docs/kpis.md, grain: run_id): records planned, sent, confirmed, rejected before
-    sending, dead-lettered, requests and retries, and the success rate of what was sent. Built from the audit
-    tables the sync writes (schema crm_sync); empty until the first sync has run. -#}
-{%- set runs = adapter.get_relation(database=target.database, schema='crm_sync', identifier='runs')
-    if execute else none -%}
+    sending, dead-lettered, requests and retries, and the success rate of what was sent. A view over the sync's
+    audit (source crm_sync): empty until the first sync has run. -#}
 with
 
-{% if runs %}
 runs as (
-    select * from {{ runs }}
+    select * from {{ ref('stg_crm_sync__runs') }}
 ),
 
 final as (
@@ -28,16 +25,5 @@ final as (
         succeeded * 1.0 / nullif(sent, 0) as success_rate
     from runs
 )
-{% else %}
-final as (
-    select
-        cast(null as varchar) as run_id, cast(null as timestamptz) as started_at,
-        cast(null as timestamptz) as finished_at, cast(null as varchar) as status, cast(null as boolean) as dry_run,
-        cast(null as bigint) as planned_changes, cast(null as bigint) as unchanged, cast(null as bigint) as rejected,
-        cast(null as bigint) as sent, cast(null as bigint) as confirmed, cast(null as bigint) as dead_lettered,
-        cast(null as bigint) as requests, cast(null as bigint) as retries, cast(null as double) as success_rate
-    where 1 = 0
-)
-{% endif %}
 
 select * from final
