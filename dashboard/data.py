@@ -424,6 +424,17 @@ def actions_due(query: Query, f: Filters, today: date) -> pd.DataFrame:
                      order by owner, m.lead_score desc nulls last, m.person_id""", [*params, today])
 
 
+def owner_workload(query: Query, f: Filters) -> pd.DataFrame:
+    """Each owner's task actions per working day against their capacity (mart_owner_workload: the one place the
+    capacity rule is applied)."""
+    where = "true" if f.owner_id is None else "w.owner_id = ?"
+    params = [] if f.owner_id is None else [f.owner_id]
+    return query(f"""select w.owner_name as owner, w.owner_id, w.due_date, w.is_owner_today, w.capacity,
+                            w.actions_due, w.hand_raises, w.moved_here, w.handed_over_here
+                     from mart_owner_workload as w where {where}
+                     order by w.due_date, w.owner_name""", params)
+
+
 # ---------------------------------------------------------------- sync health
 
 # Syncs run in wall-clock time, after the data's last day: the date range of the filters does not select them.

@@ -54,6 +54,24 @@ def test_stage_map_reads_like_crm_truth(two_day_build):
     assert suppressed and all(a.startswith("No action: ") for (a,) in suppressed)
 
 
+def test_no_owner_has_more_due_on_a_day_than_their_capacity(two_day_build):
+    """Capacity (docs/decisions.md): per owner and working day at most their capacity; every unanswered hand raise
+    is due on its owner's today; the moved actions and the hand-overs say why."""
+    con = duckdb.connect(str(two_day_build[0]), read_only=True)
+    over = con.execute("select owner_id, due_date, actions_due, capacity from mart_owner_workload "
+                       "where actions_due > capacity").fetchall()
+    late_hand_raises = con.execute("""
+        select count(*) from int_next_actions_decided d join int_next_actions_scheduled s using (person_id)
+        where d.is_hand_raise and s.due_date <> s.owner_today""").fetchall()[0][0]
+    tasks = con.execute("""select count(*), count(*) filter (where deferred_working_days > 0),
+                                  count(*) filter (where deferred_working_days > 0 and due_reason like 'moved %')
+                           from mart_stage_map where due_reason is not null""").fetchall()[0]
+    due = con.execute("select sum(actions_due) from mart_owner_workload").fetchall()[0][0]
+    con.close()
+    assert over == [] and late_hand_raises == 0
+    assert tasks[0] == due and tasks[0] > 0 and tasks[1] == tasks[2]
+
+
 def test_calibration_writes_weights_the_models_can_read(two_day_build, tmp_path):
     db = tmp_path / "calibrated.duckdb"
     shutil.copy(two_day_build[0], db)

@@ -34,6 +34,31 @@ def render() -> None:
                                    fill_value=0, margins=True, margins_name="total")
         st.dataframe(pivot, width="stretch")
 
+    work = data.owner_workload(ui.query, f)
+    st.subheader("A day's work against capacity")
+    if work.empty:
+        st.info("No task actions (calls, emails, meeting prep, enrichment, reviews) are due.")
+    else:
+        today_work = work[work["is_owner_today"]]
+        st.caption("Each owner's task actions due on their today (their territory's local date) against their "
+                   "capacity (seeds/owner_capacity.csv): hand raises first and never deferred, the rest moved to "
+                   "the next working days when the day is full.")
+        left, right = st.columns(2)
+        with left:
+            bars = alt.Chart(today_work).mark_bar().encode(
+                y=alt.Y("owner:N", title=None, sort="-x"), x=alt.X("actions_due:Q", title="due today"),
+                tooltip=["owner", "actions_due", "capacity", "hand_raises", "handed_over_here"])
+            ticks = alt.Chart(today_work).mark_tick(color="black", thickness=2).encode(
+                y=alt.Y("owner:N", sort="-x"), x="capacity:Q")
+            st.altair_chart((bars + ticks).properties(title="Due today per owner (tick: capacity)",
+                                                      height=max(160, 18 * len(today_work))), width="stretch")
+        with right:
+            backlog = work.groupby("due_date", as_index=False)[["actions_due", "moved_here"]].sum()
+            st.altair_chart(alt.Chart(backlog).mark_bar().encode(
+                x=alt.X("due_date:T", title="due"), y=alt.Y("actions_due:Q", title="task actions"),
+                tooltip=["due_date", "actions_due", "moved_here"],
+            ).properties(title="Backlog by day (moved_here: pushed from a full day)"), width="stretch")
+
     due = data.actions_due(ui.query, f, today)
     st.subheader("Due today, per owner")
     per_owner = due.groupby("owner").size().rename("due today").reset_index().sort_values("due today",

@@ -204,6 +204,7 @@ final as (
         -- a hand raise its owner had no room for: handed to another owner or the queue, a human should know
         owned.is_handed_over as is_capacity_exception,
         owned.expected_value,
+        today.local_day as owner_today,
         today.capacity as decided_owner_capacity
     from owned
     inner join today on today.owner_id = owned.owner_id
