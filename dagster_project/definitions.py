@@ -6,6 +6,8 @@ from revops import settings  # noqa: F401  (turns telemetry off before Dagster s
 
 import dagster as dg
 
+from dagster_project.defs.alerts.assets import alerts
+from dagster_project.defs.alerts.sensors import alert_on_run_failure
 from dagster_project.defs.dashboard.assets import dashboard_snapshot
 from dagster_project.defs.dbt.assets import dbt_warehouse
 from dagster_project.defs.dbt.resources import dbt_resource
@@ -20,10 +22,10 @@ from dagster_project.defs.reverse_etl.schedules import land_build_sync_job, sync
 from dagster_project.defs.reverse_etl.sensors import sync_after_landing
 
 defs = dg.Definitions(
-    assets=[crm_extraction, *file_landing_assets, dbt_warehouse, crm_sync, dashboard_snapshot],
+    assets=[crm_extraction, *file_landing_assets, dbt_warehouse, crm_sync, dashboard_snapshot, alerts],
     asset_checks=[*raw_contract_checks, *mart_contract_checks],
     jobs=[file_landing_job, crm_job, land_build_sync_job],
     schedules=[crm_schedule, sync_schedule],
-    sensors=[new_landing_files, sync_after_landing],
+    sensors=[new_landing_files, sync_after_landing, alert_on_run_failure],
     resources={"dbt": dbt_resource, "warehouse": WarehouseResource()},
 )

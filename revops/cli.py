@@ -524,6 +524,37 @@ def kpis(duckdb_path: Path = typer.Option(None, "--duckdb", help="Default $REVOP
         typer.echo(line)
 
 
+@app.command("alerts")
+def send_alerts(duckdb_path: Path = typer.Option(None, "--duckdb", help="Default $REVOPS_DUCKDB_PATH.")) -> None:
+    """Alerts when something needs a human (a sending domain paused or resumed, a hand raise past its SLA, new dead
+    letters): each event recorded once in ops.alerts and sent to the Slack webhook $REVOPS_ALERT_WEBHOOK_URL; what
+    failed to send before is sent again. One line per alert. Exit 0: every alert sent (or none); 1: some could not
+    be sent, or no webhook is set (they wait in ops.alerts for the next run); 4: the warehouse is in use."""
+    from revops import alerts as alerting
+    from revops.warehouse import connect
+
+    db = _warehouse_file(duckdb_path or settings.duckdb_path())
+    con = connect(db)
+    try:
+        run = alerting.raise_alerts(con)
+    except alerting.AlertConfigError as e:
+        raise CliError(f"{e}; the alerts are recorded in {db} (ops.alerts) and wait for the next run") from None
+    finally:
+        con.close()
+    if run.warning:
+        typer.echo(run.warning, err=True)
+    for line in run.lines():
+        typer.echo(line)
+    if not run.lines():
+        typer.echo("no new alerts" + (f" ({'; '.join(run.skipped)})" if run.skipped else ""))
+    if run.undelivered and not run.configured:
+        raise CliError(f"{alerting.WEBHOOK_ENV} is not set: {run.undelivered} alert(s) wait in {db} (ops.alerts, "
+                       "pending); set it to the Slack incoming-webhook URL and run `revops alerts` again")
+    if run.undelivered:
+        raise CliError(f"{run.undelivered} alert(s) could not be sent (ops.alerts in {db} has each error); the next "
+                       "`revops alerts` retries them")
+
+
 # Exit codes: the table is revops/exit_codes.py (ExitCode), explained in docs/operations.md.
 EXIT_WAREHOUSE_IN_USE = ExitCode.WAREHOUSE_IN_USE
 
