@@ -1,7 +1,10 @@
 with
 
 source as (
-    select * from {{ source('crm_sync', 'dead_letters') }}
+    select * from {{ source_or_empty('crm_sync', 'dead_letters', {
+        'object': 'varchar', 'sync_key': 'varchar', 'payload': 'json', 'payload_hash': 'varchar', 'error': 'varchar',
+        'attempts': 'integer', 'first_failed_at': 'timestamptz', 'last_failed_at': 'timestamptz',
+        'resolved_at': 'timestamptz'}) }} as dead_letters
 ),
 
 final as (

@@ -1,7 +1,12 @@
 with
 
 source as (
-    select * from {{ source('crm_sync', 'runs') }}
+    select * from {{ source_or_empty('crm_sync', 'runs', {
+        'run_id': 'varchar', 'started_at': 'timestamptz', 'finished_at': 'timestamptz', 'status': 'varchar',
+        'dry_run': 'boolean', 'forced': 'boolean', 'message': 'varchar', 'planned_creates': 'bigint',
+        'planned_updates': 'bigint', 'unchanged': 'bigint', 'rejected': 'bigint', 'sent': 'bigint',
+        'succeeded': 'bigint', 'failed': 'bigint', 'dead_lettered': 'bigint', 'requests': 'bigint',
+        'retries': 'bigint'}) }} as runs
 ),
 
 final as (
