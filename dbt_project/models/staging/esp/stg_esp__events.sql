@@ -1,12 +1,4 @@
-with
-
-source as (
-    select * from {{ source('esp', 'esp_events') }}
-),
-
-final as (
-    select
-        record_key as esp_event_id,
+{% call event_log_staging('esp', 'esp_events', 'esp_event_id') %}
         {{ json_text('record', '$.email') }} as recipient_email,
         {{ json_text('record', '$.event') }} as event_type,
         {{ unix_seconds_to_utc("cast(" ~ json_text('record', '$.timestamp') ~ " as bigint)") }} as event_at,
@@ -17,9 +9,4 @@ final as (
         {{ json_text('record', '$.reason') }} as bounce_reason,
         {{ json_text('record', '$.status') }} as bounce_status,
         {{ json_fragment('record', '$.category') }} as categories,
-        file as landed_from_file,
-        landed_at
-    from source
-)
-
-select * from final
+{% endcall %}

@@ -1,38 +1,20 @@
-with
-
-source as (
-    select * from {{ source('hubspot', 'crm_contacts') }}
-),
-
-versions as (
-    select
-        {{ json_text('record', '$.id') }} as contact_id,
-        {{ json_text('record', '$.properties.email') }} as email,
-        {{ json_text('record', '$.properties.firstname') }} as first_name,
-        {{ json_text('record', '$.properties.lastname') }} as last_name,
-        {{ json_text('record', '$.properties.jobtitle') }} as job_title,
-        {{ json_text('record', '$.properties.company') }} as company_name,
-        {{ json_text('record', '$.properties.phone') }} as phone,
-        {{ json_text('record', '$.properties.country') }} as country,
-        {{ json_text('record', '$.properties.lifecyclestage') }} as lifecycle_stage,
-        {{ json_text('record', '$.properties.hs_lead_status') }} as lead_status,
-        {{ json_text('record', '$.properties.hubspot_owner_id') }} as owner_id,
-        coalesce(lower({{ json_text('record', '$.properties.hs_email_optout') }}) = 'true', false) as is_email_opted_out,
-        {{ json_text('record', '$.properties.hs_merged_object_ids') }} as merged_contact_ids,
+{% call hubspot_object_staging('crm_contacts', 'contact_id') %}
+        {{ hubspot_property('email') }} as email,
+        {{ hubspot_property('firstname') }} as first_name,
+        {{ hubspot_property('lastname') }} as last_name,
+        {{ hubspot_property('jobtitle') }} as job_title,
+        {{ hubspot_property('company') }} as company_name,
+        {{ hubspot_property('phone') }} as phone,
+        {{ hubspot_property('country') }} as country,
+        {{ hubspot_property('lifecyclestage') }} as lifecycle_stage,
+        {{ hubspot_property('hs_lead_status') }} as lead_status,
+        {{ hubspot_property('hubspot_owner_id') }} as owner_id,
+        coalesce(lower({{ hubspot_property('hs_email_optout') }}) = 'true', false) as is_email_opted_out,
+        {{ hubspot_property('hs_merged_object_ids') }} as merged_contact_ids,
         -- what this project writes back (docs/sync.md); empty until the first sync
-        {{ json_text('record', '$.properties.revops_stage') }} as revops_stage,
-        {{ json_text('record', '$.properties.revops_last_action') }} as revops_last_action,
-        {{ json_text('record', '$.properties.revops_next_action') }} as revops_next_action,
-        {{ json_text('record', '$.properties.revops_next_action_date') }} as revops_next_action_date,
-        {{ iso_to_utc(json_text('record', '$.properties.createdate')) }} as created_at,
-        {{ iso_to_utc(json_text('record', '$.updatedAt')) }} as updated_at,
-        archived as is_archived,
-        landed_at
-    from source
-),
-
-final as (
-    {{ latest_version('versions', 'contact_id') }}
-)
-
-select * from final
+        {{ hubspot_property('revops_stage') }} as revops_stage,
+        {{ hubspot_property('revops_last_action') }} as revops_last_action,
+        {{ hubspot_property('revops_next_action') }} as revops_next_action,
+        {{ hubspot_property('revops_next_action_date') }} as revops_next_action_date,
+        {{ iso_to_utc(hubspot_property('createdate')) }} as created_at,
+{% endcall %}

@@ -1,27 +1,9 @@
-with
-
-source as (
-    select * from {{ source('hubspot', 'crm_deals') }}
-),
-
-versions as (
-    select
-        {{ json_text('record', '$.id') }} as deal_id,
-        {{ json_text('record', '$.properties.dealname') }} as deal_name,
-        cast(nullif({{ json_text('record', '$.properties.amount') }}, '') as double) as amount,
-        {{ json_text('record', '$.properties.dealstage') }} as deal_stage,
-        {{ json_text('record', '$.properties.pipeline') }} as pipeline,
-        {{ iso_to_utc(json_text('record', '$.properties.closedate')) }} as close_date,
-        {{ iso_to_utc(json_text('record', '$.properties.createdate')) }} as created_at,
-        {{ json_text('record', '$.properties.hubspot_owner_id') }} as owner_id,
-        {{ iso_to_utc(json_text('record', '$.updatedAt')) }} as updated_at,
-        archived as is_archived,
-        landed_at
-    from source
-),
-
-final as (
-    {{ latest_version('versions', 'deal_id') }}
-)
-
-select * from final
+{% call hubspot_object_staging('crm_deals', 'deal_id') %}
+        {{ hubspot_property('dealname') }} as deal_name,
+        cast(nullif({{ hubspot_property('amount') }}, '') as double) as amount,
+        {{ hubspot_property('dealstage') }} as deal_stage,
+        {{ hubspot_property('pipeline') }} as pipeline,
+        {{ iso_to_utc(hubspot_property('closedate')) }} as close_date,
+        {{ iso_to_utc(hubspot_property('createdate')) }} as created_at,
+        {{ hubspot_property('hubspot_owner_id') }} as owner_id,
+{% endcall %}

@@ -1,25 +1,3 @@
-with
-
-source as (
-    select * from {{ source('hubspot', 'crm_meetings') }}
-),
-
-versions as (
-    select
-        {{ json_text('record', '$.id') }} as meeting_id,
-        {{ iso_to_utc(json_text('record', '$.properties.hs_timestamp')) }} as meeting_at,
-        {{ json_text('record', '$.properties.hubspot_owner_id') }} as owner_id,
-        {{ json_text('record', '$.properties.hs_meeting_outcome') }} as meeting_outcome,
-        -- when it was logged (a meeting: when it was booked), which is not when it takes place
-        {{ iso_to_utc(json_text('record', '$.createdAt')) }} as created_at,
-        {{ iso_to_utc(json_text('record', '$.updatedAt')) }} as updated_at,
-        archived as is_archived,
-        landed_at
-    from source
-),
-
-final as (
-    {{ latest_version('versions', 'meeting_id') }}
-)
-
-select * from final
+{% call hubspot_engagement_staging('crm_meetings', 'meeting_id', at_column='meeting_at') %}
+        {{ hubspot_property('hs_meeting_outcome') }} as meeting_outcome,
+{% endcall %}

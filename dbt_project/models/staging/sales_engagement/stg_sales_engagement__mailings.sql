@@ -1,12 +1,4 @@
-with
-
-source as (
-    select * from {{ source('sales_engagement', 'se_mailings') }}
-),
-
-versions as (
-    select
-        cast({{ json_text('record', '$.id') }} as bigint) as mailing_id,
+{% call sales_engagement_staging('se_mailings', 'mailing_id') %}
         cast({{ json_text('record', '$.prospectId') }} as bigint) as prospect_id,
         cast({{ json_text('record', '$.sequenceId') }} as bigint) as sequence_id,
         cast({{ json_text('record', '$.sequenceStepId') }} as bigint) as sequence_step_id,
@@ -21,15 +13,5 @@ versions as (
         {{ iso_to_utc(json_text('record', '$.bouncedAt')) }} as bounced_at,
         {{ iso_to_utc(json_text('record', '$.markedAsSpamAt')) }} as marked_as_spam_at,
         {{ iso_to_utc(json_text('record', '$.unsubscribedAt')) }} as unsubscribed_at,
-        {{ iso_to_utc(json_text('record', '$.updatedAt')) }} as updated_at,
         landed_at,
-        file as landed_from_file,
-        line as landed_from_line
-    from source
-),
-
-final as (
-    {{ latest_version('versions', 'mailing_id', order_by='updated_at desc, landed_from_file desc, landed_from_line desc', count_as='version_count') }}
-)
-
-select * from final
+{% endcall %}

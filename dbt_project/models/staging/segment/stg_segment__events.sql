@@ -1,12 +1,4 @@
-with
-
-source as (
-    select * from {{ source('segment', 'segment_events') }}
-),
-
-final as (
-    select
-        record_key as message_id,
+{% call event_log_staging('segment', 'segment_events', 'message_id') %}
         {{ json_text('record', '$.type') }} as call_type,
         {{ json_text('record', '$.event') }} as event_name,
         {{ json_text('record', '$.anonymousId') }} as anonymous_id,
@@ -27,9 +19,4 @@ final as (
         {{ json_fragment('record', '$.properties') }} as properties,
         {{ json_fragment('record', '$.traits') }} as traits,
         {{ json_fragment('record', '$.context') }} as context,
-        file as landed_from_file,
-        landed_at
-    from source
-)
-
-select * from final
+{% endcall %}

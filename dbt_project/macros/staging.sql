@@ -1,0 +1,101 @@
+{#- The staging models of the landed sources (docs/landing.md): landing appends each record it receives, as JSON in
+    `record`, beside its landing columns; a CRM object or a sales-engagement record lands again each time it is
+    re-extracted or re-exported, and staging keeps its latest version. The records of one source share that
+    envelope (id, update time, landing columns), so the envelope and the versioning are written here once and a
+    model lists only the columns its records add, in a call block: the block's lines go into the select list after
+    the id. -#}
+
+{#- An event log (source `source_name`, table `table`: ESP events, Segment calls): every event once, its delivery
+    key (record_key) as `id_column`, the caller's columns, the file it landed from and landed_at. -#}
+{% macro event_log_staging(source_name, table, id_column) -%}
+with
+
+source as (
+    select * from {{ source(source_name, table) }}
+),
+
+final as (
+    select
+        record_key as {{ id_column }},
+        {{ caller() | trim }}
+        file as landed_from_file,
+        landed_at
+    from source
+)
+
+select * from final
+{%- endmacro %}
+
+{#- A property of a HubSpot CRM object (record.properties.<name>), as text. -#}
+{% macro hubspot_property(name) -%}
+    {{ json_text('record', '$.properties.' ~ name) }}
+{%- endmacro %}
+
+{#- A HubSpot CRM object (source hubspot, table `table`): its id as `id_column`, the caller's columns, updatedAt,
+    archived (is_archived; owners have none) and landed_at, latest version by update then landing time. -#}
+{% macro hubspot_object_staging(table, id_column, archived=true) -%}
+with
+
+source as (
+    select * from {{ source('hubspot', table) }}
+),
+
+versions as (
+    select
+        {{ json_text('record', '$.id') }} as {{ id_column }},
+        {{ caller() | trim }}
+        {{ iso_to_utc(json_text('record', '$.updatedAt')) }} as updated_at,
+        {%- if archived %}
+        archived as is_archived,
+        {%- endif %}
+        landed_at
+    from source
+),
+
+final as (
+    {{ latest_version('versions', id_column) }}
+)
+
+select * from final
+{%- endmacro %}
+
+{#- A HubSpot engagement (calls, meetings): a HubSpot object that happens at hs_timestamp (as `at_column`), has an
+    owner, and was logged at createdAt; the caller's columns come between the owner and the log time. -#}
+{% macro hubspot_engagement_staging(table, id_column, at_column) -%}
+    {%- set own_columns = caller() | trim -%}
+    {%- call hubspot_object_staging(table, id_column) %}
+        {{ iso_to_utc(hubspot_property('hs_timestamp')) }} as {{ at_column }},
+        {{ hubspot_property('hubspot_owner_id') }} as owner_id,
+        {{ own_columns }}
+        -- when it was logged (a meeting: when it was booked), which is not when it takes place
+        {{ iso_to_utc(json_text('record', '$.createdAt')) }} as created_at,
+    {%- endcall %}
+{%- endmacro %}
+
+{#- A sales-engagement export (source sales_engagement, table `table`): its numeric id as `id_column`, the caller's
+    columns, updatedAt and the file and line it landed from; latest version by update time, then the later export
+    file and line, with version_count (how many versions were landed). -#}
+{% macro sales_engagement_staging(table, id_column) -%}
+with
+
+source as (
+    select * from {{ source('sales_engagement', table) }}
+),
+
+versions as (
+    select
+        cast({{ json_text('record', '$.id') }} as bigint) as {{ id_column }},
+        {{ caller() | trim }}
+        {{ iso_to_utc(json_text('record', '$.updatedAt')) }} as updated_at,
+        file as landed_from_file,
+        line as landed_from_line
+    from source
+),
+
+final as (
+    {{ latest_version('versions', id_column, count_as='version_count',
+                      order_by='updated_at desc, landed_from_file desc, landed_from_line desc') }}
+)
+
+select * from final
+{%- endmacro %}
