@@ -352,8 +352,9 @@ def test_double_touch_cube_equals_a_brute_force_recomputation(two_day_build):
 def test_double_touch_cube_on_a_hand_made_warehouse(tmp_path):
     """Three weeks W1 (Oct 5), W2 (Oct 12), W3 (Oct 19). p1 (owner o1, smb): marketing at W1 Mon 09:00, a sequence at
     10:00 (a double touch, marketing×sales), marketing again at W3. p2 (o2, enterprise): one touch in W2. p3 (o1,
-    enterprise): a sequence and an owner's call 2 h apart in W2 (sales×sales). dbt builds the cube, the rates and the
-    emitter pairs from these tables alone; the numbers are worked out by hand, and the dashboard reads them."""
+    enterprise): a sequence and an owner's call 2 h apart in W2 (sales×sales). dbt builds the persons' slices, the
+    cube, the rates and the emitter pairs from these tables alone; the numbers are worked out by hand, and the
+    dashboard reads them."""
     from dashboard import data
 
     db = tmp_path / "w.duckdb"
@@ -381,7 +382,7 @@ def test_double_touch_cube_on_a_hand_made_warehouse(tmp_path):
     res = subprocess.run(
         [str(Path(sys.executable).parent / "dbt"), "run", "--profiles-dir", ".", "--target-path",
          str(tmp_path / "target"), "--log-path", str(tmp_path / "logs"), "--select",
-         "mart_double_touch_cube mart_double_touch_rates mart_double_touch_emitter_pairs"],
+         "int_persons_sliced mart_double_touch_cube mart_double_touch_rates mart_double_touch_emitter_pairs"],
         cwd=REPO / "dbt_project", capture_output=True, text=True, env={**os.environ, "REVOPS_DUCKDB_PATH": str(db)})
     assert res.returncode == 0, res.stdout[-3000:]
     con = duckdb.connect(str(db), read_only=True)

@@ -2,9 +2,9 @@
     period_end, owner_id, segment, earlier_emitter, emitter): per pair of emitters (t1's, then the double touch
     t2's), the incidents, the persons they hit and the median gap between t1 and t2 (minutes). Periods are the
     spans of whole ISO weeks of mart_double_touch_cube (one week to all of them); owner (of the person's next
-    action) and segment (of their current account) as there, each 'all' when not split on. Only the
-    pairs ranked 1-15 by incidents within their period and slice are kept (rank_in_slice; ties by emitter names):
-    the rest of 1.5 million rows on M is a list nobody reads. -#}
+    action) and segment (of their current account) of int_persons_sliced, as there, each 'all' when not split on.
+    Only the pairs ranked 1-15 by incidents within their period and slice are kept (rank_in_slice; ties by emitter
+    names): the rest of 1.5 million rows on M is a list nobody reads. -#}
 with
 
 incidents as (
@@ -24,27 +24,14 @@ spans as (
     where period_grain = 'weeks'
 ),
 
-stage_map as (
-    select * from {{ ref('mart_stage_map') }}
-),
-
-people as (
-    select * from {{ ref('dim_person') }}
-),
-
-accounts as (
-    select * from {{ ref('dim_account') }}
+person_slices as (
+    select * from {{ ref('int_persons_sliced') }}
 ),
 
 sliced as (
-    select
-        incidents.*,
-        coalesce(stage_map.owner_id, 'unassigned') as owner_id,
-        coalesce(accounts.segment, 'unknown') as segment
+    select incidents.*, person_slices.owner_id, person_slices.segment
     from incidents
-    left join stage_map on stage_map.person_id = incidents.person_id
-    left join people on people.person_id = incidents.person_id
-    left join accounts on accounts.account_id = people.account_id
+    inner join person_slices on person_slices.person_id = incidents.person_id
 ),
 
 grouped as (
@@ -61,13 +48,8 @@ grouped as (
         cast({{ percentile('sliced.gap_minutes', 0.5) }} as double) as median_gap_minutes
     from spans
     inner join sliced on sliced.touch_week between spans.period_start and spans.last_week_start
-    group by grouping sets (
-        (spans.period_start, spans.period_end, sliced.earlier_emitter, sliced.emitter),
-        (spans.period_start, spans.period_end, sliced.owner_id, sliced.earlier_emitter, sliced.emitter),
-        (spans.period_start, spans.period_end, sliced.segment, sliced.earlier_emitter, sliced.emitter),
-        (spans.period_start, spans.period_end, sliced.owner_id, sliced.segment, sliced.earlier_emitter,
-         sliced.emitter)
-    )
+    group by spans.period_start, spans.period_end, sliced.earlier_emitter, sliced.emitter,
+             cube(sliced.owner_id, sliced.segment)
 ),
 
 ranked as (

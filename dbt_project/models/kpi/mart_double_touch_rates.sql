@@ -10,32 +10,30 @@ cube as (
     where owner_id = 'all' and segment = 'all'
 ),
 
+-- the cube's rows this model keeps, under its own period grains: a day, a span of one week, the span of all weeks
+-- (with a single week, that span is kept twice: as the week and as all weeks)
+kept_grains as (
+    select 'day' as period_grain
+    union all select 'week'
+    union all select 'all'
+),
+
 final as (
     select
-        case when period_grain = 'day' then 'day' when period_weeks = 1 then 'week' end as period_grain,
-        period_start,
-        pair_kind,
-        touches,
-        incidents,
-        incidents_per_10k_touches,
-        touched_persons,
-        persons_with_incident,
-        share_of_touched_persons
+        kept_grains.period_grain,
+        case when kept_grains.period_grain <> 'all' then cube.period_start end as period_start,
+        cube.pair_kind,
+        cube.touches,
+        cube.incidents,
+        cube.incidents_per_10k_touches,
+        cube.touched_persons,
+        cube.persons_with_incident,
+        cube.share_of_touched_persons
     from cube
-    where period_grain = 'day' or period_weeks = 1
-    union all
-    select
-        'all',
-        cast(null as date),
-        pair_kind,
-        touches,
-        incidents,
-        incidents_per_10k_touches,
-        touched_persons,
-        persons_with_incident,
-        share_of_touched_persons
-    from cube
-    where period_grain = 'weeks' and covers_all_weeks
+    inner join kept_grains
+        on (kept_grains.period_grain = 'day' and cube.period_grain = 'day')
+        or (kept_grains.period_grain = 'week' and cube.period_grain = 'weeks' and cube.period_weeks = 1)
+        or (kept_grains.period_grain = 'all' and cube.period_grain = 'weeks' and cube.covers_all_weeks)
 )
 
 select * from final

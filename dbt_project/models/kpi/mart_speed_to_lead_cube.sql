@@ -17,74 +17,29 @@ speed as (
     select * from {{ ref('fct_speed_to_lead') }}
 ),
 
-bounds as (
-    select min(request_week) as first_week, max(request_week) as last_week from speed
-),
-
-weeks as (
-    select cast({{ dbt.dateadd('day', '7 * (week_offset - 1)', 'first_week') }} as date) as week_start
-    from (
-        select first_week, {{ explode_range(dbt.datediff('first_week', 'last_week', 'day') ~ ' / 7 + 1') }}
-            as week_offset
-        from bounds
-    ) as offsets
-),
-
 spans as (
-    select
-        first_weeks.week_start as period_start,
-        last_weeks.week_start as last_week_start,
-        cast({{ dbt.dateadd('day', 6, 'last_weeks.week_start') }} as date) as period_end,
-        cast({{ dbt.datediff('first_weeks.week_start', 'last_weeks.week_start', 'day') }} / 7 + 1 as integer)
-            as period_weeks,
-        first_weeks.week_start = bounds.first_week and last_weeks.week_start = bounds.last_week as covers_all_weeks
-    from weeks as first_weeks
-    inner join weeks as last_weeks on last_weeks.week_start >= first_weeks.week_start
-    cross join bounds
+    {{ whole_week_spans('speed', 'request_week') }}
 ),
 
 periods as (
+    -- each request in its UTC day and in every span of weeks its week falls in
     select
         'day' as period_grain,
         cast(speed.requested_at as date) as period_start,
         cast(speed.requested_at as date) as period_end,
         cast(null as integer) as period_weeks,
         false as covers_all_weeks,
-        speed.owner_id,
-        speed.request_type,
-        speed.segment,
-        speed.outcome,
-        speed.answered_within_5_min,
-        speed.answered_within_1_hour,
-        speed.latency_seconds,
-        speed.business_latency_seconds
+        speed.*
     from speed
     union all
-    select
-        'weeks',
-        spans.period_start,
-        spans.period_end,
-        spans.period_weeks,
-        spans.covers_all_weeks,
-        speed.owner_id,
-        speed.request_type,
-        speed.segment,
-        speed.outcome,
-        speed.answered_within_5_min,
-        speed.answered_within_1_hour,
-        speed.latency_seconds,
-        speed.business_latency_seconds
+    select 'weeks', spans.period_start, spans.period_end, spans.period_weeks, spans.covers_all_weeks, speed.*
     from spans
     inner join speed on speed.request_week between spans.period_start and spans.last_week_start
 ),
 
 grouped as (
     select
-        period_grain,
-        period_start,
-        period_end,
-        period_weeks,
-        covers_all_weeks,
+        period_grain, period_start, period_end, period_weeks, covers_all_weeks,
         case when grouping(owner_id) = 0 then owner_id else 'all' end as owner_id,
         case when grouping(request_type) = 0 then request_type else 'all' end as request_type,
         case when grouping(segment) = 0 then segment else 'all' end as segment,
@@ -99,25 +54,14 @@ grouped as (
         {{ percentile('latency_seconds', 0.9) }} / 60.0 as p90_latency_minutes,
         {{ percentile('business_latency_seconds', 0.5) }} / 60.0 as median_business_latency_minutes
     from periods
-    group by grouping sets (
-        (period_grain, period_start, period_end, period_weeks, covers_all_weeks),
-        (period_grain, period_start, period_end, period_weeks, covers_all_weeks, owner_id),
-        (period_grain, period_start, period_end, period_weeks, covers_all_weeks, request_type),
-        (period_grain, period_start, period_end, period_weeks, covers_all_weeks, segment),
-        (period_grain, period_start, period_end, period_weeks, covers_all_weeks, owner_id, request_type),
-        (period_grain, period_start, period_end, period_weeks, covers_all_weeks, owner_id, segment),
-        (period_grain, period_start, period_end, period_weeks, covers_all_weeks, request_type, segment),
-        (period_grain, period_start, period_end, period_weeks, covers_all_weeks, owner_id, request_type, segment)
-    )
+    -- every combination of owner, request type and segment, each one value or rolled up ('all')
+    group by period_grain, period_start, period_end, period_weeks, covers_all_weeks,
+             cube(owner_id, request_type, segment)
 ),
 
 final as (
     select
-        period_grain,
-        period_start,
-        period_end,
-        period_weeks,
-        covers_all_weeks,
+        period_grain, period_start, period_end, period_weeks, covers_all_weeks,
         owner_id,
         request_type,
         segment,
