@@ -83,11 +83,7 @@ contact_owners as (
 
 measured as (
     select
-        requests.request_id,
-        requests.person_id,
-        requests.account_id,
-        requests.request_type,
-        requests.requested_at,
+        requests.*,
         cast({{ dbt.date_trunc('week', 'requests.requested_at') }} as date) as request_week,
         first_touches.touch_id as first_touch_id,
         first_touches.touched_at as first_touched_at,

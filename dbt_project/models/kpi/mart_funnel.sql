@@ -6,6 +6,7 @@ with
 
 bridge as (
     select * from {{ ref('bridge_person_identifier') }}
+    where identifier_type = 'crm_contact_id'
 ),
 
 contacts as (
@@ -16,22 +17,17 @@ deal_parties as (
     select * from {{ ref('int_deals_resolved') }}
 ),
 
-person_contacts as (
-    select bridge.person_id, contacts.*
-    from bridge
-    inner join contacts on contacts.contact_id = bridge.identifier_value
-    where bridge.identifier_type = 'crm_contact_id'
-),
-
 person_stages as (
+    -- over the person's CRM contacts: the first created, the furthest lifecycle stage
     select
-        person_id,
-        min(created_at) as lead_at,
-        max(case lifecycle_stage
+        bridge.person_id,
+        min(contacts.created_at) as lead_at,
+        max(case contacts.lifecycle_stage
                 when 'customer' then 5 when 'opportunity' then 4 when 'salesqualifiedlead' then 3
                 when 'marketingqualifiedlead' then 2 else 1 end) as stage_rank
-    from person_contacts
-    group by person_id
+    from bridge
+    inner join contacts on contacts.contact_id = bridge.identifier_value
+    group by bridge.person_id
 ),
 
 person_deals as (
