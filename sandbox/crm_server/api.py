@@ -328,6 +328,7 @@ class CrmApi:
     def _apply(self, ot: ObjectType, rec: Record, values: dict[str, str | None], now: str) -> bool:
         """Set/clear properties; stamp the modified date only when something actually changed."""
         changed = False
+        values = self._derived(ot, rec.props, values, now)
         for name, value in values.items():
             if value is None:
                 if name in rec.props:
@@ -343,7 +344,30 @@ class CrmApi:
             self.store.save(rec)
         return changed
 
+    @staticmethod
+    def _derived(ot: ObjectType, current: dict[str, str], values: dict[str, str | None],
+                 now: str) -> dict[str, str | None]:
+        """Values the server sets itself on a write: a task's completion date follows its status (set when it
+        becomes COMPLETED, cleared when it leaves it), as in HubSpot."""
+        if ot.name != "tasks" or "hs_task_status" not in values:
+            return values
+        was_done = current.get("hs_task_status") == "COMPLETED"
+        is_done = values["hs_task_status"] == "COMPLETED"
+        if is_done and not was_done:
+            return {**values, "hs_task_completion_date": now}
+        if was_done and not is_done:
+            return {**values, "hs_task_completion_date": None}
+        return values
+
+    def _normalize(self, ot: ObjectType, props: dict[str, Any]) -> tuple[dict[str, str | None], list]:
+        """Canonical values and record problems; owner properties must name an active owner of the portal."""
+        return validation.normalize_record(ot.name, props, self.store.catalog, self._owner_exists)
+
+    def _owner_exists(self, owner_id: str) -> bool:
+        return self.store.owner(int(owner_id), False, False) is not None
+
     def _create(self, ot: ObjectType, values: dict[str, str | None], now: str) -> Record:
+        values = self._derived(ot, {}, values, now)
         props = {k: v for k, v in values.items() if v is not None}
         props[ot.created_prop] = now
         props[ot.modified_prop] = now
@@ -369,6 +393,9 @@ class CrmApi:
                 known = association_by_type_id(int(type_id)) if type_id.isdigit() else None
                 if known is None or known[0][0] != ot.name:
                     return f"association type {t!r} is not valid from {ot.name}"
+                if t.get("associationCategory") != "HUBSPOT_DEFINED":  # the default types are HubSpot's own
+                    return (f"association type {type_id} is HUBSPOT_DEFINED, not "
+                            f"{t.get('associationCategory')!r} (associationCategory)")
                 to_type = known[0][1]
                 if self.store.get(to_type, int(to_id)) is None:
                     return f"cannot associate with {to_type} {to_id}: it does not exist"
@@ -382,7 +409,7 @@ class CrmApi:
         if not isinstance(body, dict):
             raise errors.validation_error("Invalid input JSON: expected an object with 'properties'")
         self._check_request(ot, [body.get("properties", {})])
-        values, problems = validation.normalize_record(ot.name, body.get("properties", {}), self.store.catalog)
+        values, problems = self._normalize(ot, body.get("properties", {}))
         if problems:
             raise validation.request_error(problems)
         return body, values
@@ -390,6 +417,9 @@ class CrmApi:
     def create_object(self, req: Request, type: str) -> Response:
         ot = resolve_object_type(type)
         body, values = self._single_record_input(req, ot)
+        missing = validation.missing_on_create(ot.name, values)
+        if missing:
+            raise validation.request_error(missing)
         with self.store.transaction():
             conflict = self._unique_conflict(ot, values, None)
             if conflict:
@@ -453,8 +483,8 @@ class CrmApi:
             for i, item in enumerate(inputs):
                 trace = item.get("objectWriteTraceId")
                 context = {"index": [str(i)], **({"objectWriteTraceId": [str(trace)]} if trace else {})}
-                values, problems = validation.normalize_record(ot.name, item.get("properties", {}),
-                                                               self.store.catalog)
+                values, problems = self._normalize(ot, item.get("properties", {}))
+                problems += validation.missing_on_create(ot.name, values)
                 if problems:
                     errs.append(validation.record_error(problems, context))
                     continue
@@ -464,8 +494,8 @@ class CrmApi:
                     continue
                 rec = self._create(ot, values, now)
                 problem = self._create_associations(ot, rec, item.get("associations"))
-                if problem:
-                    raise errors.validation_error(f"inputs[{i}]: {problem}")
+                if problem:  # the whole batch fails (nothing of it is applied): the request is wrong
+                    raise errors.validation_error(f"inputs[{i}]: {problem}", context={"index": [str(i)]})
                 results.append(self._public(ot, rec, None, everything=True,
                                             extra={"objectWriteTraceId": trace} if trace else None))
         return _batch_response(201, results, errs, started, self.clock.now_iso())
@@ -508,8 +538,7 @@ class CrmApi:
                 if rec is None:
                     missing.append(key)
                     continue
-                values, problems = validation.normalize_record(ot.name, item.get("properties", {}),
-                                                               self.store.catalog)
+                values, problems = self._normalize(ot, item.get("properties", {}))
                 if problems:
                     errs.append(validation.record_error(problems, context))
                     continue
@@ -538,7 +567,9 @@ class CrmApi:
                 props = dict(item.get("properties", {}))
                 if rec is None:
                     props.setdefault(id_property, key)  # a created record carries its key
-                values, problems = validation.normalize_record(ot.name, props, self.store.catalog)
+                values, problems = self._normalize(ot, props)
+                if rec is None:
+                    problems += validation.missing_on_create(ot.name, values)
                 if rec is None and not problems:
                     # The key itself must be a valid value (an upsert by an invalid email fails that record).
                     _, problems = validation.normalize_record(ot.name, {id_property: key}, self.store.catalog)

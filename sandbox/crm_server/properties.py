@@ -20,7 +20,7 @@ from .schema import OBJECT_TYPES
 # Written only by the server itself; a client writing them gets a 400.
 READ_ONLY_PROPERTIES = frozenset(
     {"hs_object_id", "createdate", "lastmodifieddate", "hs_lastmodifieddate", "hs_createdate",
-     "hs_merged_object_ids"}
+     "hs_merged_object_ids", "hs_task_completion_date"}
 )
 
 PROPERTY_TYPES = ("bool", "date", "datetime", "enumeration", "number", "phone_number", "string")
@@ -180,6 +180,8 @@ _BUILTINS: dict[str, list[dict[str, Any]]] = {
             "NOT_STARTED", "IN_PROGRESS", "WAITING", "COMPLETED", "DEFERRED")),
         _p("hs_task_priority", "Priority", "enumeration", "task", options=_opts("NONE", "LOW", "MEDIUM", "HIGH")),
         _p("hs_task_type", "Task Type", "enumeration", "task", options=_opts("CALL", "EMAIL", "TODO")),
+        # set by the server when the status becomes COMPLETED, cleared when it leaves it (api.py)
+        _p("hs_task_completion_date", "Completed at", "datetime", "task"),
     ],
 }
 assert set(_BUILTINS) == set(OBJECT_TYPES)

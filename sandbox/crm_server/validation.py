@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,15 @@ from .properties import READ_ONLY_PROPERTIES, PropertyCatalog
 from .timeutil import canonical_date, canonical_datetime
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+
+# Built-in enumerations HubSpot checks against their options although a portal cannot change them: a task's
+# status, priority and type (any other value is a 400 / a failed record, as in HubSpot).
+STRICT_ENUMERATIONS = frozenset({("tasks", "hs_task_status"), ("tasks", "hs_task_priority"), ("tasks", "hs_task_type")})
+
+# Properties a create must carry: an engagement (call, meeting, task) is placed on the timeline by hs_timestamp
+# (a task's due date), which HubSpot requires.
+REQUIRED_ON_CREATE: dict[str, tuple[str, ...]] = {
+    "calls": ("hs_timestamp",), "meetings": ("hs_timestamp",), "tasks": ("hs_timestamp",)}
 
 
 @dataclass(frozen=True)
@@ -47,11 +57,13 @@ def check_request(object_type: str, props: Any, catalog: PropertyCatalog) -> lis
     return problems
 
 
-def normalize_record(object_type: str, props: dict[str, str | None],
-                     catalog: PropertyCatalog) -> tuple[dict[str, str | None], list[Problem]]:
+def normalize_record(object_type: str, props: dict[str, str | None], catalog: PropertyCatalog,
+                     owner_exists: Callable[[str], bool] | None = None
+                     ) -> tuple[dict[str, str | None], list[Problem]]:
     """Canonical values (datetimes to ``...Z`` ms, bools lower-case) and the record-level problems.
 
-    ``""`` and ``None`` both clear a property, as in HubSpot.
+    ``""`` and ``None`` both clear a property, as in HubSpot. An owner property (``hubspot_owner_id``) must name an
+    active owner of the portal when ``owner_exists`` is given.
     """
     out: dict[str, str | None] = {}
     problems: list[Problem] = []
@@ -90,17 +102,25 @@ def normalize_record(object_type: str, props: dict[str, str | None],
                 problems.append(Problem(name, "INVALID_DATE",
                                         f"{value} is not a valid date: use YYYY-MM-DD or midnight UTC "
                                         "in epoch milliseconds"))
-        elif ptype == "enumeration" and _validates_options(definition):
+        elif ptype == "enumeration" and (_validates_options(definition)
+                                         or (object_type, name) in STRICT_ENUMERATIONS):
             allowed = [o["value"] for o in definition["options"]]
             chosen = value.split(";") if definition.get("fieldType") == "checkbox" else [value]
             bad = [v for v in chosen if v not in allowed]
             if bad:
                 problems.append(Problem(name, "INVALID_OPTION",
                                         f"{bad[0]} was not one of the allowed options: [{', '.join(allowed)}]"))
-        elif definition.get("referencedObjectType") == "OWNER" and not value.isdigit():
-            problems.append(Problem(name, "INVALID_OPTION", f"{value} is not a valid owner id"))
+        elif definition.get("referencedObjectType") == "OWNER" and (
+                not value.isdigit() or (owner_exists is not None and not owner_exists(value))):
+            problems.append(Problem(name, "INVALID_OWNER_ID", f"{value} is not a valid owner id"))
         out[name] = canonical
     return out, problems
+
+
+def missing_on_create(object_type: str, values: dict[str, str | None]) -> list[Problem]:
+    """The required properties a create leaves out (or clears)."""
+    return [Problem(name, "REQUIRED_PROPERTY", f"{name} is required to create a {object_type[:-1]}")
+            for name in REQUIRED_ON_CREATE.get(object_type, ()) if values.get(name) in (None, "")]
 
 
 def _validates_options(definition: dict[str, Any]) -> bool:
