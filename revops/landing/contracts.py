@@ -217,7 +217,8 @@ CRM_CONTRACTS: dict[str, Contract] = {c.source: c for c in [
     )),
     Contract("crm_tasks", key=("id", "updatedAt"), versioned=True, rules=_CRM_COMMON + _ENGAGEMENT + (
         _p("hs_timestamp", Kind.PROP_TIME, scheduled=True), _p("hs_task_status", max_len=ID_MAX),
-        _p("hs_task_subject"),
+        _p("hs_task_subject"), _p("hs_task_priority", max_len=ID_MAX), _p("hs_task_completion_date", Kind.PROP_TIME),
+        _p("revops_action_key", max_len=ID_MAX),  # the warehouse's key of a task it created (reverse ETL)
     )),
     Contract("crm_owners", key=("id", "updatedAt"), versioned=True, rules=(
         Rule("id", Kind.ID, required=True),

@@ -42,7 +42,9 @@ OBJECTS: dict[str, dict] = {
     "meetings": {"cursor": "hs_lastmodifieddate", "assoc": ["contacts"],
                  "properties": ["hs_timestamp", "hubspot_owner_id", "hs_meeting_outcome", "hs_lastmodifieddate"]},
     "tasks": {"cursor": "hs_lastmodifieddate", "assoc": ["contacts"],
+              # revops_action_key: the key of the tasks the reverse ETL created (a task without one is a rep's own)
               "properties": ["hs_timestamp", "hubspot_owner_id", "hs_task_status", "hs_task_subject",
+                             "hs_task_priority", "hs_task_completion_date", "revops_action_key",
                              "hs_lastmodifieddate"]},
 }
 

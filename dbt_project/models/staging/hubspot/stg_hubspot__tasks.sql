@@ -1,26 +1,8 @@
-with
-
-source as (
-    select * from {{ source('hubspot', 'crm_tasks') }}
-),
-
-versions as (
-    select
-        {{ json_text('record', '$.id') }} as task_id,
-        {{ iso_to_utc(json_text('record', '$.properties.hs_timestamp')) }} as task_at,
-        {{ json_text('record', '$.properties.hubspot_owner_id') }} as owner_id,
-        {{ json_text('record', '$.properties.hs_task_status') }} as task_status,
-        {{ json_text('record', '$.properties.hs_task_subject') }} as task_subject,
-        -- when it was logged (a meeting: when it was booked), which is not when it takes place
-        {{ iso_to_utc(json_text('record', '$.createdAt')) }} as created_at,
-        {{ iso_to_utc(json_text('record', '$.updatedAt')) }} as updated_at,
-        archived as is_archived,
-        landed_at
-    from source
-),
-
-final as (
-    {{ latest_version('versions', 'task_id') }}
-)
-
-select * from final
+{% call hubspot_engagement_staging('crm_tasks', 'task_id', at_column='task_at') %}
+        {{ hubspot_property('hs_task_status') }} as task_status,
+        {{ hubspot_property('hs_task_subject') }} as task_subject,
+        {{ hubspot_property('hs_task_priority') }} as task_priority,
+        {{ iso_to_utc(hubspot_property('hs_task_completion_date')) }} as completed_at,
+        -- the warehouse's key of a task the reverse ETL created (revops_action_key); null on a task a person created
+        {{ hubspot_property('revops_action_key') }} as action_key,
+{% endcall %}
