@@ -11,6 +11,8 @@ send:  custom properties created first; batches of <= 100 with no record twice; 
        the rate-limit window live in revops.hubspot.HubSpotClient.
 state: per batch, one DuckDB transaction after the CRM answered: the audit rows, the confirmed hashes of the
        records that succeeded, the dead letters of those that failed.
+tasks: next actions as CRM tasks, created, updated and completed with the same plan, batches, audit and dead letters,
+       exactly one open task per action key (reverse_etl/tasks.py).
 """
 
 from __future__ import annotations
@@ -33,7 +35,10 @@ from .state import ensure_schema
 OBJECTS = {
     "contacts": {"model": "sync_hubspot__contacts", "group": "contactinformation"},
     "companies": {"model": "sync_hubspot__companies", "group": "companyinformation"},
+    "tasks": {"model": "sync_hubspot__tasks", "group": "task"},
 }
+# what a sync writes unless told otherwise; tasks last: a contact the sync creates gets its task once extracted
+DEFAULT_OBJECTS = ("contacts", "companies", "tasks")
 KEY_COLUMNS = {"sync_key", "person_id", "account_id", "crm_contact_id", "crm_company_id", "email", "payload_hash"}
 
 
@@ -43,20 +48,26 @@ class SyncConfig:
     max_change_share: float = 0.5  # of previously confirmed records a run may change without --force
     breaker_min_records: int = 200  # records sent before the error-rate breaker may trip
     breaker_error_rate: float = 0.5  # failed / sent above this stops the run
+    task_create_rounds: int = 5  # search-then-create rounds for a batch of tasks whose create answers get lost
+    task_search_settle_s: float = 2.0  # wait before searching again after a lost create answer (HubSpot's search
+    #                                    index shows a new record after a few seconds)
 
 
 class Action(StrEnum):
     """What the plan does with a record."""
-    CREATE = "create"  # keyed by email, never confirmed: an upsert creates it
+    CREATE = "create"  # keyed by email, never confirmed: an upsert creates it (a task: no open task known)
     UPDATE = "update"
     UNCHANGED = "unchanged"  # the CRM confirmed this payload hash already
-    REJECTED = "rejected"  # no key to write it by
+    REJECTED = "rejected"  # no key to write it by (a task: no CRM contact to associate it with)
+    COMPLETE = "complete"  # a task the warehouse no longer wants: set COMPLETED (if nobody changed it by hand)
+    HANDED_OVER = "handed_over"  # a task a person completed, edited or deleted: never written again
 
 
 class Endpoint(StrEnum):
-    """The HubSpot batch endpoint a batch goes to: by CRM id, or by email (idProperty=email)."""
+    """The HubSpot batch endpoint a batch goes to: by CRM id, by email (idProperty=email), or a create (tasks)."""
     UPDATE = "batch/update"
     UPSERT = "batch/upsert"
+    CREATE = "batch/create"
 
     def path(self, obj: str) -> str:
         return f"/crm/v3/objects/{obj}/{self.value}"
@@ -75,6 +86,7 @@ class RunStatus(StrEnum):
 class RecordState(StrEnum):
     SUCCEEDED = "succeeded"
     DEAD_LETTERED = "dead_lettered"
+    HANDED_OVER = "handed_over"  # a task found changed by hand: not written
 
 
 @dataclass(frozen=True)
@@ -111,6 +123,7 @@ class RunResult:
     succeeded: int = 0
     failed: int = 0
     dead_lettered: int = 0
+    handed_over: int = 0  # tasks this run found changed by hand in the CRM (not written; from now on left alone)
 
 
 def _now() -> datetime:
@@ -219,6 +232,21 @@ def _send(client: HubSpotClient, obj: str, endpoint: Endpoint, records: list[Pla
     return out
 
 
+# the failed rows of the registered frame _batch_rows (sync_key, payload, payload_hash, error, succeeded) into the
+# dead-letter table: a new one starts at attempt 1, an open one counts one more, a resolved one opens again at 1
+DEAD_LETTER_UPSERT = """
+    insert into crm_sync.dead_letters
+    select ?, sync_key, payload::json, payload_hash, error, 1, ?, ?, null from _batch_rows where not succeeded
+    on conflict (object, sync_key) do update set
+        payload = excluded.payload, payload_hash = excluded.payload_hash, error = excluded.error,
+        attempts = case when crm_sync.dead_letters.resolved_at is null
+                        then crm_sync.dead_letters.attempts + 1 else 1 end,
+        first_failed_at = case when crm_sync.dead_letters.resolved_at is null
+                               then crm_sync.dead_letters.first_failed_at else excluded.first_failed_at end,
+        last_failed_at = excluded.last_failed_at, resolved_at = null
+"""
+
+
 def _record_batch(con, run_id: str, obj: str, batch_no: int, endpoint: Endpoint, records: list[Planned],
                   outcome: dict[str, Outcome], started: float, request_ids: list[str]) -> tuple[int, int]:
     # set-based writes through registered frames: a row-by-row insert costs ~1 ms each in DuckDB, which made
@@ -256,17 +284,7 @@ def _record_batch(con, run_id: str, obj: str, batch_no: int, endpoint: Endpoint,
         con.execute("""update crm_sync.dead_letters set resolved_at = ?
                        where object = ? and resolved_at is null
                          and sync_key in (select sync_key from _batch_rows where succeeded)""", [now, obj])
-        con.execute("""
-            insert into crm_sync.dead_letters
-            select ?, sync_key, payload::json, payload_hash, error, 1, ?, ?, null from _batch_rows where not succeeded
-            on conflict (object, sync_key) do update set
-                payload = excluded.payload, payload_hash = excluded.payload_hash, error = excluded.error,
-                attempts = case when crm_sync.dead_letters.resolved_at is null
-                                then crm_sync.dead_letters.attempts + 1 else 1 end,
-                first_failed_at = case when crm_sync.dead_letters.resolved_at is null
-                                       then crm_sync.dead_letters.first_failed_at else excluded.first_failed_at end,
-                last_failed_at = excluded.last_failed_at, resolved_at = null
-        """, [obj, now, now])
+        con.execute(DEAD_LETTER_UPSERT, [obj, now, now])
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
@@ -276,19 +294,24 @@ def _record_batch(con, run_id: str, obj: str, batch_no: int, endpoint: Endpoint,
     return ok, bad
 
 
-def run_sync(con: duckdb.DuckDBPyConnection, client: HubSpotClient | None, objects=("contacts", "companies"),
+def run_sync(con: duckdb.DuckDBPyConnection, client: HubSpotClient | None, objects=DEFAULT_OBJECTS,
              dry_run: bool = False, force: bool = False, config: SyncConfig = SyncConfig(),
              on_batch=None) -> RunResult:
+    from . import tasks
+
     ensure_schema(con)
     started_at = _now()
     run_id = started_at.strftime("%Y%m%dT%H%M%S%fZ")
     res = RunResult(run_id)
-    plans = {obj: plan(con, obj) for obj in objects}
+    plans = {obj: tasks.plan_tasks(con) if obj == "tasks" else plan(con, obj) for obj in objects}
     counts = {a.value: sum(p.action is a for ps in plans.values() for p in ps) for a in Action}
     res.plan = counts
-    con.execute("insert into crm_sync.runs values (?, ?, null, ?, ?, ?, null, ?, ?, ?, ?, 0, 0, 0, 0, 0, 0)",
-                [run_id, started_at, RunStatus.RUNNING.value, dry_run, force, counts["create"], counts["update"], counts["unchanged"],
-                 counts["rejected"]])
+    con.execute("insert into crm_sync.runs (run_id, started_at, finished_at, status, dry_run, forced, message, "
+                "planned_creates, planned_updates, unchanged, rejected, sent, succeeded, failed, dead_lettered, "
+                "requests, retries, planned_completes, handed_over) "
+                "values (?, ?, null, ?, ?, ?, null, ?, ?, ?, ?, 0, 0, 0, 0, 0, 0, ?, ?)",
+                [run_id, started_at, RunStatus.RUNNING.value, dry_run, force, counts["create"], counts["update"],
+                 counts["unchanged"], counts["rejected"], counts["complete"], counts["handed_over"]])
     for obj, ps in plans.items():
         if ps:
             con.register("_plan_rows", pl.DataFrame(
@@ -298,10 +321,13 @@ def run_sync(con: duckdb.DuckDBPyConnection, client: HubSpotClient | None, objec
             con.execute("insert into crm_sync.plan select ?, ?, sync_key, action, reason, payload_hash "
                         "from _plan_rows", [run_id, obj])
             con.unregister("_plan_rows")
-    confirmed_before = con.execute("select count(*) from crm_sync.confirmed").fetchall()[0][0]
+    # open tasks count like confirmed records, and their updates and completes like updates
+    confirmed_before = con.execute("select count(*) from crm_sync.confirmed").fetchall()[0][0] + con.execute(
+        "select count(*) from crm_sync.tasks where state = 'open'").fetchall()[0][0]
     changing_confirmed = con.execute(
         "select count(*) from crm_sync.plan p join crm_sync.confirmed c using (object, sync_key) "
-        "where p.run_id = ? and p.action = ?", [run_id, Action.UPDATE.value]).fetchall()[0][0]
+        "where p.run_id = ? and p.action = ?", [run_id, Action.UPDATE.value]).fetchall()[0][0] + sum(
+        p.action in (Action.UPDATE, Action.COMPLETE) for p in plans.get("tasks", []))
     if dry_run:
         res.status, res.message = RunStatus.PLANNED, "dry run: nothing sent"
     elif (confirmed_before and changing_confirmed > config.max_change_share * confirmed_before and not force):
@@ -311,6 +337,11 @@ def run_sync(con: duckdb.DuckDBPyConnection, client: HubSpotClient | None, objec
     else:
         assert client is not None
         for obj, ps in plans.items():
+            if obj == "tasks":
+                tasks.send_tasks(con, client, run_id, ps, config, res, on_batch)
+                if res.status in (RunStatus.STOPPED, RunStatus.FAILED):
+                    break
+                continue
             todo = [p for p in ps if p.action in (Action.CREATE, Action.UPDATE)]
             if not todo:
                 continue
@@ -346,7 +377,7 @@ def run_sync(con: duckdb.DuckDBPyConnection, client: HubSpotClient | None, objec
             res.status = RunStatus.SUCCEEDED if not res.failed else RunStatus.COMPLETED_WITH_DEAD_LETTERS
     stats = client.stats if client else {"requests": 0, "retries": 0}
     con.execute("update crm_sync.runs set finished_at = ?, status = ?, message = ?, sent = ?, succeeded = ?, failed = ?, "
-                "dead_lettered = ?, requests = ?, retries = ? where run_id = ?",
+                "dead_lettered = ?, requests = ?, retries = ?, handed_over = ? where run_id = ?",
                 [_now(), res.status.value, res.message, res.sent, res.succeeded, res.failed, res.dead_lettered,
-                 stats["requests"], stats["retries"], run_id])
+                 stats["requests"], stats["retries"], counts["handed_over"] + res.handed_over, run_id])
     return res

@@ -418,7 +418,8 @@ def sync(
     duckdb_path: Path = typer.Option(None, "--duckdb", help="Default $REVOPS_DUCKDB_PATH."),
     dry_run: bool = typer.Option(False, help="Write and print the plan; call nothing."),
     force: bool = typer.Option(False, help="Send even when the plan changes more than the allowed share."),
-    objects: list[str] = typer.Option(["contacts", "companies"], "--object", help="CRM object to sync."),
+    objects: list[str] = typer.Option(["contacts", "companies", "tasks"], "--object",
+                                      help="CRM object to sync (contacts, companies, tasks); repeat it for several."),
 ) -> None:
     """Write the warehouse's scores and next actions into the CRM (HUBSPOT_BASE_URL, HUBSPOT_TOKEN): only what
     changed since the last confirmed sync, batched, retried, dead-lettered and audited in schema crm_sync.
@@ -459,8 +460,11 @@ def sync(
         typer.echo(f"dashboard snapshot: {snapshot.publish(db).path}")
     p = res.plan
     typer.echo(f"run {res.run_id}: {res.status}. plan: {p['create']:,} creates, {p['update']:,} updates, "
-               f"{p['unchanged']:,} unchanged, {p['rejected']:,} rejected; sent {res.sent:,}, confirmed "
-               f"{res.succeeded:,}, dead-lettered {res.dead_lettered:,}")
+               f"{p['unchanged']:,} unchanged, {p['rejected']:,} rejected"
+               + (f", {p['complete']:,} tasks to complete, {p['handed_over']:,} tasks left to people"
+                  if "tasks" in objects else "")
+               + f"; sent {res.sent:,}, confirmed {res.succeeded:,}, dead-lettered {res.dead_lettered:,}"
+               + (f", {res.handed_over:,} tasks found changed by hand (left alone)" if res.handed_over else ""))
     code = SYNC_STATUS.get(res.status, ExitCode.FAILED)
     if code == ExitCode.OK:
         if res.message:

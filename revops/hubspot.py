@@ -146,7 +146,11 @@ class HubSpotClient:
     def __exit__(self, *exc):
         self.close()
 
-    def request(self, method: str, path: str, *, json: dict | None = None, params: dict | None = None) -> dict:
+    def request(self, method: str, path: str, *, json: dict | None = None, params: dict | None = None,
+                idempotent: bool = True) -> dict:
+        """The answer's JSON body. `idempotent=False` is for a request that must not be sent twice blindly (a
+        create): only a 429 (refused before it was processed) is retried; a 5xx, a timeout or a dropped connection
+        may come after the CRM applied it, so it is raised at once (RetriableError) for the caller to find out."""
         attempt = 0
         while True:
             attempt += 1
@@ -160,7 +164,8 @@ class HubSpotClient:
                 self.last_correlation_id = resp.headers.get("X-HubSpot-Correlation-Id")
                 self._respect_window(resp)
                 return resp.json() if resp.content else {}
-            if isinstance(err, FatalError) or attempt >= self.policy.max_attempts:
+            if (isinstance(err, FatalError) or attempt >= self.policy.max_attempts
+                    or (not idempotent and err.status != 429)):
                 err.base_url = self.base_url
                 if self._token in str(err):  # a server that echoes the token must not get it into our messages
                     err.args = (str(err).replace(self._token, "<HUBSPOT_TOKEN>"),)
