@@ -34,6 +34,10 @@ as_of as (
     select * from {{ ref('int_as_of_dated') }}
 ),
 
+crm_tasks as (
+    select * from {{ ref('stg_hubspot__tasks') }}
+),
+
 sentences as (
     select next_action_kind as sentence_kind, variant as sentence_variant, sentence
     from {{ ref('next_action_sentences') }}
@@ -121,7 +125,32 @@ staged as (
     from facts
 ),
 
-actions as (
+warehouse_tasks as (
+    -- the CRM's tasks the reverse ETL created: revops_action_key = person_id:next_action_kind:cycle
+    select
+        {{ dbt.split_part('action_key', "':'", 1) }} as person_id,
+        {{ dbt.split_part('action_key', "':'", 2) }} as action_kind,
+        {{ dbt.safe_cast(dbt.split_part('action_key', "':'", 3), api.Column.translate_type('integer')) }}
+            as task_cycle,
+        task_status,
+        completed_at
+    from crm_tasks
+    where action_key is not null
+),
+
+task_history as (
+    -- per person and action kind: the last cycle with a task, and when its latest completed task was completed
+    select
+        person_id,
+        action_kind,
+        max(task_cycle) as last_cycle,
+        max(case when task_status = 'COMPLETED' then task_cycle end) as last_completed_cycle,
+        max(case when task_status = 'COMPLETED' then completed_at end) as last_completed_at
+    from warehouse_tasks
+    group by person_id, action_kind
+),
+
+decided_kinds as (
     select
         staged.*,
         case
@@ -137,8 +166,40 @@ actions as (
             when stage = 'new' then 'review'
             when route = 'skip' then 'none'
             else 'nurture'
-        end as next_action_kind
+        end as decided_kind
     from staged
+),
+
+actions as (
+    -- A task the rep completed in the CRM ends that action: until the person does something new (replies, books
+    -- a meeting, raises a hand) after it was completed, the next action waits instead of asking again. After
+    -- that, the same kind of action is the next cycle: a new task, never the completed one reopened.
+    select
+        decided_kinds.*,
+        case
+            when task_history.last_completed_cycle = task_history.last_cycle
+                and task_history.last_completed_at >= coalesce(
+                    greatest(decided_kinds.last_reply_at, decided_kinds.last_meeting_booked_at,
+                             decided_kinds.last_hand_raise_at), task_history.last_completed_at)
+                then 'wait'
+            else decided_kinds.decided_kind
+        end as next_action_kind,
+        case
+            when task_history.last_completed_cycle = task_history.last_cycle
+                and task_history.last_completed_at >= coalesce(
+                    greatest(decided_kinds.last_reply_at, decided_kinds.last_meeting_booked_at,
+                             decided_kinds.last_hand_raise_at), task_history.last_completed_at)
+                then task_history.last_completed_at
+        end as task_done_at,
+        case
+            when task_history.last_cycle is null then 1
+            when task_history.last_completed_cycle = task_history.last_cycle then task_history.last_cycle + 1
+            else task_history.last_cycle
+        end as task_cycle
+    from decided_kinds
+    left join task_history
+        on task_history.person_id = decided_kinds.person_id
+        and task_history.action_kind = decided_kinds.decided_kind
 ),
 
 variants as (
@@ -152,7 +213,10 @@ variants as (
                 else 'no_signal' end
             when 'context' then case when stage = 'customer' then 'customer' else 'opportunity' end
             when 'prepare' then case when last_meeting_at >= as_of then 'meeting_ahead' else 'recap' end
-            when 'wait' then case when is_frequency_capped then 'capped' else 'sequence' end
+            when 'wait' then case
+                when task_done_at is not null then 'task_done'
+                when is_frequency_capped then 'capped'
+                else 'sequence' end
             when 'email' then case when stage = 'follow_up' then 'reply' else 'first' end
             when 'call' then case
                 when stage = 'follow_up' then 'reply'
@@ -197,6 +261,7 @@ final as (
             '{hand raise date}': "cast(cast(last_hand_raise_at as date) as varchar)",
             '{minutes since hand raise}': "cast(minutes_since_hand_raise as varchar)",
             '{touches in cap window}': "cast(touches_in_cap_window as varchar)",
+            '{task done date}': "cast(cast(task_done_at as date) as varchar)",
             '{unknown fit fields}': "unknown_fit_fields",
             '{intent score}': "cast(cast(round(intent_score) as integer) as varchar)",
             '{cap window days}': "'" ~ var('frequency_cap_window_days') ~ "'",
@@ -230,6 +295,7 @@ final as (
         suppression_reason,
         is_exception,
         last_hand_raise_at,
+        task_cycle,
         -- an unanswered hand raise: its call is never deferred past its SLA (int_next_actions_scheduled)
         next_action_kind = 'call' and last_hand_raise_at is not null and stage in ('qualified', 'routed')
             as is_hand_raise,

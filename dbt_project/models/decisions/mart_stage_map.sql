@@ -32,6 +32,7 @@ final as (
         decided.last_action,
         decided.last_action_at,
         decided.next_action_kind,
+        decided.task_cycle,
         decided.next_action,
         coalesce(scheduled.due_date, decided.next_action_date) as next_action_date,
         case

@@ -38,21 +38,13 @@ pending_follow_ups as (
     where sla_status = 'pending'
 ),
 
-cycles as (
-    -- the n-th task for the same person and action kind. Always 1 for now: once mart_stage_map carries a
-    -- task_cycle (it moves on after a task completed by hand), read stage_map.task_cycle here instead.
-    select
-        person_id,
-        1 as task_cycle
-    from stage_map
-),
-
 mapped as (
     select
         stage_map.person_id,
         stage_map.next_action_kind,
-        cycles.task_cycle,
-        stage_map.person_id || ':' || stage_map.next_action_kind || ':' || cast(cycles.task_cycle as varchar)
+        -- the n-th task for this person and kind: one more after the rep completed the last one by hand
+        stage_map.task_cycle,
+        stage_map.person_id || ':' || stage_map.next_action_kind || ':' || cast(stage_map.task_cycle as varchar)
             as revops_action_key,
         persons.primary_crm_contact_id as crm_contact_id,
         stage_map.next_action as hs_task_subject,
@@ -80,7 +72,6 @@ mapped as (
         -- only a real CRM owner: a task of the fallback queue stays unassigned
         case when owners.is_queue = false then stage_map.owner_id end as hubspot_owner_id
     from stage_map
-    inner join cycles on cycles.person_id = stage_map.person_id
     inner join persons on persons.person_id = stage_map.person_id
     left join owners on owners.owner_id = stage_map.owner_id
     left join pending_follow_ups on pending_follow_ups.person_id = stage_map.person_id
