@@ -29,11 +29,31 @@ CASTS = {
 }
 
 
-def _staging_models():
-    """(model name, raw table, {path: [(cast, column)]}) for every staging model."""
-    for sql in sorted(STAGING.rglob("stg_*.sql")):
-        text = sql.read_text()
+MACROS = (REPO / "dbt_project" / "macros" / "staging.sql").read_text()
+
+
+def _expanded(text: str) -> tuple[str, str]:
+    """(raw table, the model's text with the staging macro it calls written out): a model that calls one of
+    macros/staging.sql's envelopes reads the envelope's fields too, and `hubspot_property('x')` is a read of
+    `record.properties.x`."""
+    call = re.search(r"\{%-?\s*call\s+(\w+)\(([^)]*)\)", text)
+    if call:
+        args = re.findall(r"'(\w+)'", call.group(2))
+        table = next(a for a in args if a in CONTRACTS)
+        body = re.search(r"\{%-?\s*macro\s+" + call.group(1) + r"\(.*?\{%-?\s*endmacro", MACROS, re.S).group(0)
+        text = text + "\n" + body
+    else:
         table = re.search(r"source\('\w+', '(\w+)'\)", text).group(1)
+    text = re.sub(r"hubspot_property\('(\w+)'\)", r"json_text('record', '$.properties.\1')", text)
+    return table, text
+
+
+def _staging_models():
+    """(model name, raw table, {path: [(cast, column)]}) for every staging model of a landed source."""
+    for sql in sorted(STAGING.rglob("stg_*.sql")):
+        if sql.parent.name == "crm_sync":
+            continue  # the sync's own state tables: written by the warehouse, not landed
+        table, text = _expanded(sql.read_text())
         reads: dict[str, list[tuple[str | None, str | None]]] = {}
         for line in text.splitlines():
             for path in JSON_TEXT.findall(line):
