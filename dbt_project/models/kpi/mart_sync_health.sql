@@ -14,7 +14,8 @@ final as (
         finished_at,
         status,
         dry_run,
-        cast(coalesce(planned_creates, 0) + coalesce(planned_updates, 0) as bigint) as planned_changes,
+        cast(coalesce(planned_creates, 0) + coalesce(planned_updates, 0) + coalesce(planned_completes, 0) as bigint)
+            as planned_changes,
         cast(coalesce(unchanged, 0) as bigint) as unchanged,
         cast(coalesce(rejected, 0) as bigint) as rejected,
         cast(coalesce(sent, 0) as bigint) as sent,
@@ -22,6 +23,8 @@ final as (
         cast(coalesce(dead_lettered, 0) as bigint) as dead_lettered,
         cast(coalesce(requests, 0) as bigint) as requests,
         cast(coalesce(retries, 0) as bigint) as retries,
+        -- tasks a rep completed, edited or deleted by hand: the sync leaves them alone from then on
+        cast(coalesce(handed_over, 0) as bigint) as tasks_handed_over,
         succeeded * 1.0 / nullif(sent, 0) as success_rate
     from runs
 )

@@ -6,7 +6,7 @@ source as (
         'dry_run': 'boolean', 'forced': 'boolean', 'message': 'varchar', 'planned_creates': 'bigint',
         'planned_updates': 'bigint', 'unchanged': 'bigint', 'rejected': 'bigint', 'sent': 'bigint',
         'succeeded': 'bigint', 'failed': 'bigint', 'dead_lettered': 'bigint', 'requests': 'bigint',
-        'retries': 'bigint'}) }} as runs
+        'retries': 'bigint', 'planned_completes': 'bigint', 'handed_over': 'bigint'}) }} as runs
 ),
 
 final as (
@@ -20,6 +20,7 @@ final as (
         message,
         planned_creates,
         planned_updates,
+        planned_completes,
         unchanged,
         rejected,
         sent,
@@ -27,7 +28,8 @@ final as (
         failed,
         dead_lettered,
         requests,
-        retries
+        retries,
+        handed_over
     from source
 )
 
