@@ -136,6 +136,14 @@ def _frame_rows(con, sql: str, params=None) -> list[dict]:
     return [dict(zip(cols, r)) for r in cur.fetchall()]
 
 
+def check_inputs(con, objects) -> None:
+    """What the sync reads exists (the sync models of `objects`, the field ownership seed): a warehouse not built
+    that far raises duckdb.CatalogException before anything is planned or sent."""
+    for obj in objects:
+        con.execute(f"select 1 from main.{OBJECTS[obj]['model']} limit 0")
+    con.execute("select 1 from config.field_ownership limit 0")
+
+
 def owned_properties(con, obj: str) -> dict[str, str]:
     """property -> owner (warehouse | if_blank) that the sync may write for an object: the others never leave."""
     rows = con.execute("select property, owner from config.field_ownership where object = ? "

@@ -1,0 +1,5 @@
+"""`python -m revops.cli`: the same as `revops`."""
+
+from revops.cli import main
+
+main()
