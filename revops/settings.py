@@ -23,7 +23,8 @@ def telemetry_off() -> None:
 
 
 def duckdb_path() -> Path:
-    return Path(os.environ.get("REVOPS_DUCKDB_PATH", REPO_ROOT / "data" / "warehouse.duckdb"))
+    # absolute: dbt runs in dbt_project/, where a relative path would name another file
+    return Path(os.environ.get("REVOPS_DUCKDB_PATH", REPO_ROOT / "data" / "warehouse.duckdb")).absolute()
 
 
 def world_dir() -> Path:

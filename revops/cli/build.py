@@ -29,6 +29,8 @@ def build(
         raise CliError(f"dbt manifest {dbt_project.manifest_path} not found: run `make manifest` (dbt parse) first")
     if duckdb_path:
         os.environ["REVOPS_DUCKDB_PATH"] = str(duckdb_path)
+    # the dbt profile reads the variable itself, in dbt_project/: hand it the absolute path
+    os.environ["REVOPS_DUCKDB_PATH"] = str(settings.duckdb_path())
     connect(settings.duckdb_path()).close()  # another writer: one line now, not a failed step in the middle
     try:
         out = dagster_build(select)
