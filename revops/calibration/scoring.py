@@ -111,8 +111,8 @@ def calibrate(con, window_days: int = 30, l2: float = 2.0) -> dict:
     sw_cal = signal_weights.with_columns(weight=pl.Series(
         [round(max(0.0, coef.get(f"signal={t}", 0.0)) * k, 2) for t in signal_weights["signal_type"]]))
     con.execute("begin transaction")
-    for name, frame in (("icp_rules_calibrated", icp_cal), ("signal_weights_calibrated", sw_cal)):
-        con.register("_calibrated", frame)
+    for name, weights in (("icp_rules_calibrated", icp_cal), ("signal_weights_calibrated", sw_cal)):
+        con.register("_calibrated", weights)
         con.execute(f"create or replace table config.{name} as select * from _calibrated")
         con.unregister("_calibrated")
     con.execute("commit")
