@@ -435,6 +435,22 @@ def owner_workload(query: Query, f: Filters) -> pd.DataFrame:
                      order by w.due_date, w.owner_name""", params)
 
 
+def task_status(query: Query, f: Filters) -> pd.DataFrame:
+    """The CRM tasks the sync made, by owner and state (mart_sync_task_status)."""
+    where = "true" if f.owner_id is None else "t.owner_id = ?"
+    params = [] if f.owner_id is None else [f.owner_id]
+    return query(f"""select coalesce(o.owner_name, t.owner_id) as owner, t.task_state as state, t.tasks,
+                            t.high_priority_tasks, t.earliest_due_at
+                     from mart_sync_task_status as t left join dim_owner as o on o.owner_id = t.owner_id
+                     where {where} order by owner, state""", params)
+
+
+def latest_alerts(query: Query, limit: int = 20) -> pd.DataFrame:
+    """The newest alerts (mart_alerts), whatever the filters: they are about the whole warehouse."""
+    return query("""select created_at, alert_kind as kind, alert_text as alert, delivery_status as delivery
+                    from mart_alerts order by created_at desc, alert_key limit ?""", [limit])
+
+
 # ---------------------------------------------------------------- sync health
 
 # Syncs run in wall-clock time, after the data's last day: the date range of the filters does not select them.

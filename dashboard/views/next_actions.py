@@ -59,6 +59,28 @@ def render() -> None:
                 tooltip=["due_date", "actions_due", "moved_here"],
             ).properties(title="Backlog by day (moved_here: pushed from a full day)"), width="stretch")
 
+    tasks = data.task_status(ui.query, f)
+    left, right = st.columns(2)
+    with left:
+        st.subheader("CRM tasks by status")
+        if tasks.empty:
+            st.info("No CRM tasks yet: `revops sync` creates one per call, email, meeting prep, enrichment and "
+                    "review.")
+        else:
+            st.caption("open: the warehouse still wants it; completed: the sync completed it when the next action "
+                       "moved on; handed_over: a rep completed, edited or deleted it (never written again).")
+            st.dataframe(tasks.pivot_table(index="owner", columns="state", values="tasks", aggfunc="sum",
+                                           fill_value=0), width="stretch")
+    with right:
+        st.subheader("Latest alerts")
+        alerts = data.latest_alerts(ui.query)
+        if alerts.empty:
+            st.info("No alerts: a paused sending domain, a hand raise past its SLA, new dead letters or a failed run "
+                    "would show here (and in Slack when REVOPS_ALERT_WEBHOOK_URL is set).")
+        else:
+            st.dataframe(alerts, hide_index=True, width="stretch",
+                         column_config={"alert": st.column_config.TextColumn("alert", width="large")})
+
     due = data.actions_due(ui.query, f, today)
     st.subheader("Due today, per owner")
     per_owner = due.groupby("owner").size().rename("due today").reset_index().sort_values("due today",
