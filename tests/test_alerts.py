@@ -211,6 +211,32 @@ def test_new_dead_letters_alert_once_with_the_first_error(s_copy, sink):
     con.close()
 
 
+def test_a_sync_under_forced_faults_dead_letters_and_alerts_once(s_copy, world_s, sink, tmp_path):
+    """Not hand-inserted rows: the sync itself dead-letters under a CRM that answers 5xx to 60 % of requests (the
+    sandbox's fault injection), and the dead-letter alert counts exactly what it dead-lettered; a second run adds
+    nothing."""
+    from revops.hubspot import HubSpotClient, RetryPolicy
+    from reverse_etl.engine import run_sync
+    from sandbox.crm_server import CRMServer, ServerConfig
+
+    srv = CRMServer(ServerConfig(db_path=tmp_path / "crm.sqlite", world_dir=world_s, token="t",
+                                 fault_5xx_rate=0.6, fault_seed=5)).start()
+    con = duckdb.connect(str(s_copy))
+    try:
+        with HubSpotClient(base_url=srv.url, token="t",
+                           policy=RetryPolicy(max_attempts=2, base_delay_s=0.01, max_delay_s=0.02)) as client:
+            res = run_sync(con, client, objects=("companies",))
+    finally:
+        srv.stop()
+    dead = con.execute("select count(*) from crm_sync.dead_letters where resolved_at is null").fetchall()[0][0]
+    alerts.raise_alerts(con, url=sink.url, policy=FAST)
+    alerts.raise_alerts(con, url=sink.url, policy=FAST)
+    (r,) = rows(con, alerts.Kind.DEAD_LETTERS)
+    con.close()
+    assert res.dead_lettered == dead > 0
+    assert r["payload"]["count"] == dead and len(sink.texts("dead letter")) == 1
+
+
 # ------------------------------------------------------------------------------------------ failed runs
 
 def test_a_failed_run_alerts_once_from_the_sensor(tmp_path, sink, monkeypatch):
