@@ -99,3 +99,29 @@ final as (
 
 select * from final
 {%- endmacro %}
+
+{#- An enrichment provider's records (source enrichment, table `table`): the provider, its record key as
+    `id_column` where the records have one, the company's domain (lower-cased, trimmed), the caller's columns, when
+    the provider observed it and the file it landed from. -#}
+{% macro enrichment_staging(table, id_column=none) -%}
+with
+
+source as (
+    select * from {{ source('enrichment', table) }}
+),
+
+final as (
+    select
+        provider,
+        {%- if id_column %}
+        record_key as {{ id_column }},
+        {%- endif %}
+        lower(trim({{ json_text('record', '$.domain') }})) as company_domain,
+        {{ caller() | trim }}
+        {{ iso_to_utc(json_text('record', '$.observed_at')) }} as observed_at,
+        file as landed_from_file
+    from source
+)
+
+select * from final
+{%- endmacro %}

@@ -12,10 +12,10 @@ daily as (
     select
         sending_domain,
         event_day as day_utc,
-        sum(case when event_kind = 'send' then 1 else 0 end) as sends,
-        sum(case when event_kind = 'bounce' then 1 else 0 end) as bounces,
-        sum(case when event_kind = 'complaint' then 1 else 0 end) as complaints,
-        sum(case when event_kind = 'unsubscribe' then 1 else 0 end) as unsubscribes
+        count(*) filter (where event_kind = 'send') as sends,
+        count(*) filter (where event_kind = 'bounce') as bounces,
+        count(*) filter (where event_kind = 'complaint') as complaints,
+        count(*) filter (where event_kind = 'unsubscribe') as unsubscribes
     from events
     group by sending_domain, event_day
 ),
@@ -57,10 +57,10 @@ filled as (
 windowed as (
     select
         filled.*,
-        sum(sends) over window_days as sends_7d,
-        sum(bounces) over window_days as bounces_7d,
-        sum(complaints) over window_days as complaints_7d,
-        sum(unsubscribes) over window_days as unsubscribes_7d
+        cast(sum(sends) over window_days as bigint) as sends_7d,
+        cast(sum(bounces) over window_days as bigint) as bounces_7d,
+        cast(sum(complaints) over window_days as bigint) as complaints_7d,
+        cast(sum(unsubscribes) over window_days as bigint) as unsubscribes_7d
     from filled
     window window_days as (partition by sending_domain order by day_utc
                            rows between {{ var('kill_switch_window_days') - 1 }} preceding and current row)
@@ -68,16 +68,7 @@ windowed as (
 
 final as (
     select
-        sending_domain,
-        day_utc,
-        cast(sends as bigint) as sends,
-        cast(bounces as bigint) as bounces,
-        cast(complaints as bigint) as complaints,
-        cast(unsubscribes as bigint) as unsubscribes,
-        cast(sends_7d as bigint) as sends_7d,
-        cast(bounces_7d as bigint) as bounces_7d,
-        cast(complaints_7d as bigint) as complaints_7d,
-        cast(unsubscribes_7d as bigint) as unsubscribes_7d,
+        windowed.*,
         bounces_7d * 1.0 / nullif(sends_7d, 0) as bounce_rate_7d,
         complaints_7d * 1.0 / nullif(sends_7d, 0) as complaint_rate_7d,
         unsubscribes_7d * 1.0 / nullif(sends_7d, 0) as unsubscribe_rate_7d,

@@ -127,8 +127,8 @@ slices as (
         case when grouping(owner_id) = 0 then owner_id else 'all' end as owner_id,
         case when grouping(segment) = 0 then segment else 'all' end as segment,
         kind,
-        sum(events) as events,
-        sum(persons) as persons
+        cast(sum(events) as bigint) as events,
+        cast(sum(persons) as bigint) as persons
     from span_counts
     group by period_start, period_end, period_weeks, covers_all_weeks, kind, cube(owner_id, segment)
     union all
@@ -168,11 +168,11 @@ final as (
         owner_id,
         segment,
         pair_kind,
-        cast(touches as bigint) as touches,
-        cast(incidents as bigint) as incidents,
+        touches,
+        incidents,
         incidents * 10000.0 / touches as incidents_per_10k_touches,
-        cast(touched_persons as bigint) as touched_persons,
-        cast(persons_with_incident as bigint) as persons_with_incident,
+        touched_persons,
+        persons_with_incident,
         persons_with_incident * 1.0 / touched_persons as share_of_touched_persons
     from measured
 )

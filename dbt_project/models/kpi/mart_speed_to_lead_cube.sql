@@ -44,15 +44,16 @@ grouped as (
         case when grouping(request_type) = 0 then request_type else 'all' end as request_type,
         case when grouping(segment) = 0 then segment else 'all' end as segment,
         count(*) as requests,
-        sum(case when outcome = 'answered' then 1 else 0 end) as answered_requests,
-        sum(case when outcome = 'missed' then 1 else 0 end) as missed_requests,
-        sum(case when outcome = 'open' then 1 else 0 end) as open_requests,
-        sum(case when answered_within_5_min then 1 else 0 end) as answered_within_5_min,
-        sum(case when answered_within_1_hour then 1 else 0 end) as answered_within_1_hour,
+        count(*) filter (where outcome = 'answered') as answered_requests,
+        count(*) filter (where outcome = 'missed') as missed_requests,
+        count(*) filter (where outcome = 'open') as open_requests,
+        count(*) filter (where outcome in ('answered', 'missed')) as known_outcome_requests,
         -- latency is null unless answered: the percentiles are of the answered requests
         {{ percentile('latency_seconds', 0.5) }} / 60.0 as median_latency_minutes,
         {{ percentile('latency_seconds', 0.9) }} / 60.0 as p90_latency_minutes,
-        {{ percentile('business_latency_seconds', 0.5) }} / 60.0 as median_business_latency_minutes
+        {{ percentile('business_latency_seconds', 0.5) }} / 60.0 as median_business_latency_minutes,
+        count(*) filter (where answered_within_5_min) as answered_within_5_min,
+        count(*) filter (where answered_within_1_hour) as answered_within_1_hour
     from periods
     -- every combination of owner, request type and segment, each one value or rolled up ('all')
     group by period_grain, period_start, period_end, period_weeks, covers_all_weeks,
@@ -61,21 +62,10 @@ grouped as (
 
 final as (
     select
-        period_grain, period_start, period_end, period_weeks, covers_all_weeks,
-        owner_id,
-        request_type,
-        segment,
-        cast(requests as bigint) as requests,
-        cast(answered_requests as bigint) as answered_requests,
-        cast(missed_requests as bigint) as missed_requests,
-        cast(open_requests as bigint) as open_requests,
-        cast(answered_requests + missed_requests as bigint) as known_outcome_requests,
-        median_latency_minutes,
-        p90_latency_minutes,
-        median_business_latency_minutes,
-        answered_within_5_min * 1.0 / nullif(answered_requests + missed_requests, 0) as share_within_5_min,
-        answered_within_1_hour * 1.0 / nullif(answered_requests + missed_requests, 0) as share_within_1_hour,
-        missed_requests * 1.0 / nullif(answered_requests + missed_requests, 0) as missed_share
+        grouped.* exclude (answered_within_5_min, answered_within_1_hour),
+        answered_within_5_min * 1.0 / nullif(known_outcome_requests, 0) as share_within_5_min,
+        answered_within_1_hour * 1.0 / nullif(known_outcome_requests, 0) as share_within_1_hour,
+        missed_requests * 1.0 / nullif(known_outcome_requests, 0) as missed_share
     from grouped
     -- days: over all requests and by one dimension at a time (the summary's rows); spans: every combination
     where period_grain = 'weeks'

@@ -9,11 +9,9 @@ runs as (
 
 final as (
     select
-        run_id,
-        started_at,
-        finished_at,
-        status,
-        dry_run,
+        -- the run as the audit records it
+        run_id, started_at, finished_at, status, dry_run,
+        -- its counts, 0 where the audit holds none
         cast(coalesce(planned_creates, 0) + coalesce(planned_updates, 0) + coalesce(planned_completes, 0) as bigint)
             as planned_changes,
         cast(coalesce(unchanged, 0) as bigint) as unchanged,

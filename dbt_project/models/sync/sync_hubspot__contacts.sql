@@ -49,11 +49,11 @@ targets as (
 
 mapped as (
     select
+        case when targets.crm_contact_id is not null then 'id:' || targets.crm_contact_id
+             else 'email:' || targets.email end as sync_key,
         targets.person_id,
         targets.crm_contact_id,
         targets.email,
-        case when targets.crm_contact_id is not null then 'id:' || targets.crm_contact_id
-             else 'email:' || targets.email end as sync_key,
         targets.person_id as revops_person_id,
         cast(cast(round(scores.lead_score) as integer) as varchar) as revops_lead_score,
         scores.grade as revops_lead_grade,
@@ -78,21 +78,7 @@ mapped as (
 
 final as (
     select
-        sync_key,
-        person_id,
-        crm_contact_id,
-        email,
-        revops_person_id,
-        revops_lead_score,
-        revops_lead_grade,
-        revops_score_reasons,
-        revops_route,
-        revops_stage,
-        revops_next_action,
-        revops_next_action_date,
-        revops_suggested_owner,
-        revops_suppression_reason,
-        hubspot_owner_id,
+        mapped.*,
         md5(concat_ws('|', revops_person_id, revops_lead_score, revops_lead_grade, revops_score_reasons,
                       revops_route, revops_stage, revops_next_action, revops_next_action_date,
                       revops_suggested_owner, revops_suppression_reason, coalesce(hubspot_owner_id, '')))

@@ -40,12 +40,12 @@ pending_follow_ups as (
 
 mapped as (
     select
+        stage_map.person_id || ':' || stage_map.next_action_kind || ':' || cast(stage_map.task_cycle as varchar)
+            as revops_action_key,
         stage_map.person_id,
         stage_map.next_action_kind,
         -- the n-th task for this person and kind: one more after the rep completed the last one by hand
         stage_map.task_cycle,
-        stage_map.person_id || ':' || stage_map.next_action_kind || ':' || cast(stage_map.task_cycle as varchar)
-            as revops_action_key,
         persons.primary_crm_contact_id as crm_contact_id,
         stage_map.next_action as hs_task_subject,
         concat_ws('{{ newline }}',
@@ -79,18 +79,7 @@ mapped as (
 
 final as (
     select
-        revops_action_key,
-        person_id,
-        next_action_kind,
-        task_cycle,
-        crm_contact_id,
-        hs_task_subject,
-        hs_task_body,
-        hs_timestamp,
-        hs_task_status,
-        hs_task_priority,
-        hs_task_type,
-        hubspot_owner_id,
+        mapped.*,
         md5(concat_ws('|', revops_action_key, hs_task_subject, coalesce(hs_task_body, ''), hs_timestamp,
                       hs_task_status, hs_task_priority, hs_task_type, coalesce(hubspot_owner_id, '')))
             as payload_hash
