@@ -385,6 +385,10 @@ def test_revops_alerts_prints_one_line_per_alert(tmp_path, sink):
     assert res.returncode == ExitCode.FAILED and res.stdout.startswith("pending hand_raise_sla")
     assert res.stderr.startswith(f"error: {alerts.WEBHOOK_ENV} is not set: 1 alert(s) wait") and \
         len(res.stderr.strip().splitlines()) == 1
+    # --record-only (the demo without a webhook): records, sends nothing, exit 0
+    res = revops("alerts", "--duckdb", db, "--record-only", env={alerts.WEBHOOK_ENV: sink.url})
+    assert res.returncode == 0 and res.stdout.strip().endswith("recorded only, nothing sent")
+    assert len(sink.bodies) == 1
     # a refused URL: exit 1, one line, the URL nowhere
     res = revops("alerts", "--duckdb", db, env={alerts.WEBHOOK_ENV: "http://hooks.example.com/services/" + SECRET})
     assert res.returncode == ExitCode.FAILED and "refusing to post alerts over plain http" in res.stderr

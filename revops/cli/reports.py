@@ -54,18 +54,23 @@ def kpis(duckdb_path: Path = typer.Option(None, "--duckdb", help="Default $REVOP
 
 
 @app.command("alerts")
-def send_alerts(duckdb_path: Path = typer.Option(None, "--duckdb", help="Default $REVOPS_DUCKDB_PATH.")) -> None:
+def send_alerts(
+    duckdb_path: Path = typer.Option(None, "--duckdb", help="Default $REVOPS_DUCKDB_PATH."),
+    record_only: bool = typer.Option(False, "--record-only", help="Record the new alerts in ops.alerts and send "
+                                     "nothing (exit 0): for a run without a webhook, such as the demo."),
+) -> None:
     """Alerts when something needs a human (a sending domain paused or resumed, a hand raise past its SLA, new dead
     letters): each event recorded once in ops.alerts and sent to the Slack webhook $REVOPS_ALERT_WEBHOOK_URL; what
     failed to send before is sent again. One line per alert. Exit 0: every alert sent (or none); 1: some could not
-    be sent, or no webhook is set (they wait in ops.alerts for the next run); 4: the warehouse is in use."""
+    be sent, or no webhook is set (they wait in ops.alerts for the next run; --record-only: exit 0); 4: the
+    warehouse is in use."""
     from revops import alerts as alerting
     from revops.warehouse import connect
 
     db = _warehouse_file(duckdb_path or settings.duckdb_path())
     con = connect(db)
     try:
-        run = alerting.raise_alerts(con)
+        run = alerting.raise_alerts(con, url="" if record_only else None)
     except alerting.AlertConfigError as e:
         raise CliError(f"{e}; the alerts are recorded in {db} (ops.alerts) and wait for the next run") from None
     finally:
@@ -76,6 +81,9 @@ def send_alerts(duckdb_path: Path = typer.Option(None, "--duckdb", help="Default
         typer.echo(line)
     if not run.lines():
         typer.echo("no new alerts" + (f" ({'; '.join(run.skipped)})" if run.skipped else ""))
+    if record_only:
+        typer.echo(f"{run.undelivered} alert(s) wait in {db} (ops.alerts, pending): recorded only, nothing sent")
+        return
     if run.undelivered and not run.configured:
         raise CliError(f"{alerting.WEBHOOK_ENV} is not set: {run.undelivered} alert(s) wait in {db} (ops.alerts, "
                        "pending); set it to the Slack incoming-webhook URL and run `revops alerts` again")
