@@ -125,6 +125,20 @@ class RunResult:
     dead_lettered: int = 0
     handed_over: int = 0  # tasks this run found changed by hand in the CRM (not written; from now on left alone)
 
+    def count_batch(self, config: "SyncConfig", sent: int, ok: int, bad: int, handed_over: int = 0) -> bool:
+        """Add a confirmed batch to the run's counts; True when the error-rate circuit breaker trips (the run is
+        then STOPPED): the one place both the property sync and the task sync count and break."""
+        self.sent += sent
+        self.succeeded += ok
+        self.failed += bad
+        self.dead_lettered += bad
+        self.handed_over += handed_over
+        if self.sent >= config.breaker_min_records and self.failed > config.breaker_error_rate * self.sent:
+            self.status = RunStatus.STOPPED
+            self.message = f"circuit breaker: {self.failed:,} of {self.sent:,} records failed"
+            return True
+        return False
+
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
@@ -369,15 +383,10 @@ def run_sync(con: duckdb.DuckDBPyConnection, client: HubSpotClient | None, objec
                 outcome = _send(client, obj, endpoint, batch, request_ids)
                 crash_point("REVOPS_FAULT_KILL_AT_BATCH")  # the CRM has the values, the state does not yet
                 ok, bad = _record_batch(con, run_id, obj, batch_no, endpoint, batch, outcome, t0, request_ids)
-                res.sent += len(batch)
-                res.succeeded += ok
-                res.failed += bad
-                res.dead_lettered += bad
+                tripped = res.count_batch(config, len(batch), ok, bad)
                 if on_batch:
                     on_batch(obj, batch_no, ok, bad)
-                if res.sent >= config.breaker_min_records and res.failed > config.breaker_error_rate * res.sent:
-                    res.status = RunStatus.STOPPED
-                    res.message = f"circuit breaker: {res.failed:,} of {res.sent:,} records failed"
+                if tripped:
                     break
             if res.status in (RunStatus.STOPPED, RunStatus.FAILED):
                 break

@@ -479,18 +479,10 @@ def send_tasks(con: duckdb.DuckDBPyConnection, client: HubSpotClient, run_id: st
                    else _update_batch(client, batch, own, request_ids))
         crash_point("REVOPS_FAULT_KILL_AT_BATCH")  # the CRM has the tasks, the state does not yet
         ok, bad, handed = _record(con, run_id, batch_no, endpoint, batch, results, started, request_ids)
-        res.sent += sum(r.sent for r in results.values())
-        res.succeeded += ok
-        res.failed += bad
-        res.dead_lettered += bad
-        res.handed_over += handed
+        tripped = res.count_batch(config, sum(r.sent for r in results.values()), ok, bad, handed)
         if on_batch:
             on_batch(OBJECT, batch_no, ok, bad)
-        if res.sent >= config.breaker_min_records and res.failed > config.breaker_error_rate * res.sent:
-            res.status = RunStatus.STOPPED
-            res.message = f"circuit breaker: {res.failed:,} of {res.sent:,} records failed"
-            return None
-        return results
+        return None if tripped else results
 
     desired = {p.sync_key: {k: v for k, v in p.properties.items() if k != STATUS} for p in creates}
     for start in range(0, len(creates), config.batch_size):
