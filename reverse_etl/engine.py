@@ -269,6 +269,17 @@ DEAD_LETTER_UPSERT = """
 """
 
 
+def audit_batch(con, run_id: str, obj: str, batch_no: int, endpoint: Endpoint, records: list, ok: int, bad: int,
+                status: str, started: float, now: datetime, request_ids: list[str]) -> None:
+    """The batch's audit row (crm_sync.batches), inside the caller's transaction: the real endpoint, the
+    idempotency key, the counts, how long the CRM took and its request ids."""
+    con.execute("insert into crm_sync.batches (run_id, object, batch_no, endpoint, idempotency_key, records, "
+                "succeeded, failed, status, duration_ms, sent_at, request_ids) "
+                "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [run_id, obj, batch_no, f"POST {endpoint.path(obj)}", idempotency_key(run_id, records), len(records),
+                 ok, bad, status, (time.perf_counter() - started) * 1000, now, ",".join(i for i in request_ids if i)])
+
+
 def _record_batch(con, run_id: str, obj: str, batch_no: int, endpoint: Endpoint, records: list[Planned],
                   outcome: dict[str, Outcome], started: float, request_ids: list[str]) -> tuple[int, int]:
     # set-based writes through registered frames: a row-by-row insert costs ~1 ms each in DuckDB, which made
@@ -288,13 +299,8 @@ def _record_batch(con, run_id: str, obj: str, batch_no: int, endpoint: Endpoint,
     con.register("_batch_rows", rows)
     con.execute("begin transaction")
     try:
-        con.execute("insert into crm_sync.batches (run_id, object, batch_no, endpoint, idempotency_key, records, "
-                    "succeeded, failed, status, duration_ms, sent_at, request_ids) "
-                    "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [run_id, obj, batch_no, f"POST {endpoint.path(obj)}", idempotency_key(run_id, records),
-                     len(records), ok, bad,
-                     "ok" if not bad else ("partial" if ok else "failed"), (time.perf_counter() - started) * 1000,
-                     now, ",".join(request_ids)])
+        audit_batch(con, run_id, obj, batch_no, endpoint, records, ok, bad, "ok" if not bad else
+                    ("partial" if ok else "failed"), started, now, request_ids)
         con.execute("""insert into crm_sync.record_outcomes
                        select ?, ?, ?, sync_key, crm_id,
                               case when succeeded then ? else ? end, error

@@ -41,7 +41,7 @@ from revops.faults import crash_point
 from revops.hubspot import FatalError, HubSpotClient, HubSpotError, RetriableError
 
 from .engine import (DEAD_LETTER_UPSERT, Action, Endpoint, Outcome, Planned, RecordState, RunResult, RunStatus,
-                     SyncConfig, _frame_rows, _now, _send, ensure_properties, idempotency_key)
+                     SyncConfig, _frame_rows, _now, _send, audit_batch, ensure_properties)
 
 OBJECT = "tasks"
 MODEL = "sync_hubspot__tasks"
@@ -419,12 +419,8 @@ def _record(con, run_id: str, batch_no: int, endpoint: Endpoint, batch: list[Tas
     con.register("_batch_rows", rows)
     con.execute("begin transaction")
     try:
-        con.execute("insert into crm_sync.batches (run_id, object, batch_no, endpoint, idempotency_key, records, "
-                    "succeeded, failed, status, duration_ms, sent_at, request_ids) "
-                    "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [run_id, OBJECT, batch_no, f"POST {endpoint.path(OBJECT)}", idempotency_key(run_id, batch),
-                     len(batch), ok, bad, "ok" if not bad else ("partial" if ok or handed else "failed"),
-                     (time.perf_counter() - started) * 1000, now, ",".join(i for i in request_ids if i)])
+        audit_batch(con, run_id, OBJECT, batch_no, endpoint, batch, ok, bad,
+                    "ok" if not bad else ("partial" if ok or handed else "failed"), started, now, request_ids)
         con.execute("insert into crm_sync.record_outcomes select ?, ?, ?, sync_key, crm_id, outcome, error "
                     "from _batch_rows", [run_id, OBJECT, batch_no])
         con.execute("""insert or replace into crm_sync.tasks
