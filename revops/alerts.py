@@ -33,7 +33,7 @@ from pathlib import Path
 import duckdb
 
 from revops import settings
-from revops.hubspot import ALLOW_INSECURE_ENV, is_loopback
+from revops.hubspot import ALLOW_INSECURE_ENV, is_loopback, plain_http_verdict
 
 WEBHOOK_ENV = "REVOPS_ALERT_WEBHOOK_URL"
 TABLE = "ops.alerts"
@@ -392,11 +392,10 @@ def check_webhook(url: str, allow_insecure: bool | None = None) -> str | None:
     if parsed is None or not host or parsed.scheme not in ("https", "http"):
         raise AlertConfigError(f"{WEBHOOK_ENV} is not an https URL: set it to the Slack incoming-webhook URL "
                                "(https://hooks.slack.com/services/...)")
-    if parsed.scheme == "https" or is_loopback(host):
+    verdict = plain_http_verdict(parsed.scheme, host, allow_insecure)
+    if verdict == "ok":
         return None
-    if allow_insecure is None:
-        allow_insecure = os.environ.get(ALLOW_INSECURE_ENV) == "1"
-    if not allow_insecure:
+    if verdict == "refused":
         raise AlertConfigError(f"refusing to post alerts over plain http to a host other than loopback: the webhook "
                                f"URL is a secret; use its https:// URL in {WEBHOOK_ENV} ({ALLOW_INSECURE_ENV}=1 "
                                "overrides this, for a network you trust)")

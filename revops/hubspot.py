@@ -89,6 +89,17 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def plain_http_verdict(scheme: str, host: str, allow_insecure: bool | None = None) -> str:
+    """The one rule for secrets over the network (the CRM token, the alert webhook URL): "ok" for https, or plain
+    http to a loopback address; "overridden" for plain http elsewhere when allowed explicitly (`allow_insecure`,
+    default $REVOPS_ALLOW_INSECURE_HTTP=1); else "refused". On the URL's parts alone: nothing is resolved."""
+    if scheme == "https" or is_loopback(host):
+        return "ok"
+    if allow_insecure is None:
+        allow_insecure = os.environ.get(ALLOW_INSECURE_ENV) == "1"
+    return "overridden" if allow_insecure else "refused"
+
+
 def check_transport(base_url: str, allow_insecure: bool | None = None) -> str | None:
     """Whether the token may be sent to `base_url`: https anywhere, plain http only to a loopback address. Raises
     FatalError otherwise; returns a warning (for stderr) when plain http off loopback is allowed explicitly
@@ -103,11 +114,10 @@ def check_transport(base_url: str, allow_insecure: bool | None = None) -> str | 
     if url.scheme != "http" or not url.host:
         raise FatalError(f"HUBSPOT_BASE_URL must start with https:// (http:// only for a loopback address); it has "
                          f"{repr(url.scheme + '://') if url.scheme else 'no scheme'}: e.g. https://api.hubapi.com")
-    if is_loopback(url.host):
+    verdict = plain_http_verdict(url.scheme, url.host, allow_insecure)
+    if verdict == "ok":
         return None
-    if allow_insecure is None:
-        allow_insecure = os.environ.get(ALLOW_INSECURE_ENV) == "1"
-    if not allow_insecure:
+    if verdict == "refused":
         # the bearer token would cross the network in clear text (docs/sync.md)
         raise FatalError(f"refusing to send the token over plain http to {url.host}: use https "
                          f"(HUBSPOT_BASE_URL=https://api.hubapi.com) or a loopback address ({ALLOW_INSECURE_ENV}=1 "
