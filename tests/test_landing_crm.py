@@ -83,6 +83,43 @@ def test_incremental_run_picks_up_an_api_change_and_nothing_else(world_s, tmp_pa
     assert title == "VP Revenue"
 
 
+def test_a_write_back_echo_is_recognised_and_lands_nothing(world_s, tmp_path):
+    """Our own write of a revops_* property moves lastmodifieddate; the next extraction reads the contact again
+    but recognises the version as an echo: nothing lands, associations are not rewritten, a real change beside it
+    lands as usual."""
+    srv = serve(world_s, tmp_path)
+    con = duckdb.connect()
+    try:
+        with HubSpotClient(base_url=srv.url, token=TOKEN) as client:
+            extract_all(con, client)
+            raw_before = {o: con.execute(f"select count(*), max(landed_at) from raw.crm_{o}").fetchone() for o in OBJECTS}
+            assoc_before = con.execute("select count(*), max(landed_at) from raw.crm_associations").fetchone()
+            live = [r for r in lines(world_s / "crm" / "contacts.jsonl") if not r["archived"]]
+            echoed, changed = live[:25], live[25]
+            client.request("POST", "/crm/v3/properties/contacts", json={
+                "name": "revops_lead_score", "label": "Lead score", "type": "number", "fieldType": "number",
+                "groupName": "contactinformation"})
+            client.request("POST", "/crm/v3/objects/contacts/batch/update", json={"inputs": [
+                {"id": r["id"], "properties": {"revops_lead_score": "42"}} for r in echoed]})
+            first = extract_all(con, client)
+            raw_echo = {o: con.execute(f"select count(*), max(landed_at) from raw.crm_{o}").fetchone() for o in OBJECTS}
+            assoc_echo = con.execute("select count(*), max(landed_at) from raw.crm_associations").fetchone()
+            client.request("PATCH", f"/crm/v3/objects/contacts/{changed['id']}",
+                           json={"properties": {"jobtitle": "Head of Echo Studies", "revops_lead_score": "7"}})
+            client.request("PATCH", f"/crm/v3/objects/contacts/{echoed[0]['id']}",
+                           json={"properties": {"revops_lead_score": "43"}})
+            second = extract_all(con, client)
+    finally:
+        srv.stop()
+    assert first["contacts"].echoes == 25 and first["contacts"].landed == 0
+    assert raw_echo == raw_before and assoc_echo == assoc_before
+    # the echoes at the cursor's instant come back too (the search is GTE): echoes again, never landed
+    assert second["contacts"].landed == 1 and second["contacts"].echoes == second["contacts"].read - 1 >= 1
+    title = con.execute("select record->'properties'->>'jobtitle' from raw.crm_contacts where record->>'id' = ? "
+                        "order by record->>'updatedAt' desc limit 1", [changed["id"]]).fetchone()[0]
+    assert title == "Head of Echo Studies"
+
+
 def test_extraction_completes_under_faults_with_nothing_lost(clean_run, world_s, tmp_path):
     clean_con, _ = clean_run
     srv = serve(world_s, tmp_path, fault_5xx_rate=0.15, fault_429_rate=0.1, drop_rate=0.05, fault_seed=7,

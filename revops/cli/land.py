@@ -21,6 +21,7 @@ def _land_crm(con, full_refresh: bool) -> None:
                                                        f"landed {r.landed:>7,}", nl=True) if r.pages % 20 == 0 else None)
         for name, r in res.items():
             typer.echo(f"  crm {name:<10} read {r.read:>8,}  landed {r.landed:>8,}  unchanged {r.duplicates:>7,}  "
+                       f"echoes {r.echoes:>7,}  "
                        f"quarantined {r.quarantined:>4,}  pages {r.pages:>4}  windows {r.windows}  "
                        f"archived {r.extra.get('archived', 0):,}")
         typer.echo(f"  requests {client.stats['requests']:,}, retries {client.stats['retries']:,} "

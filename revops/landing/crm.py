@@ -6,10 +6,16 @@ the last modified time seen (a window). Each page lands in one transaction toget
 the new cursor, so the cursor only advances over committed rows and a crash re-extracts at most one page.
 Records are keyed (id, updatedAt): a record seen again unchanged (window overlap, rerun) lands once; a changed
 record lands as a new version. Archived (merged-away) records are listed separately and kept with their flag.
+
+Echoes: the reverse ETL writes `revops_*` properties, which the extraction does not ask for, yet each write moves the
+record's last-modified time, so after a sync the search returns every record it touched (37,904 of 38,204 contacts
+on M). A version whose content (every field but the modification time) equals the latest landed one is an echo: it
+is counted, not landed, so it triggers nothing downstream (raw.crm_latest keeps each record's content hash).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Callable
@@ -59,6 +65,12 @@ create table if not exists raw.crm_associations (
     from_object varchar not null, from_id varchar not null, to_object varchar not null, to_id varchar not null,
     landed_at timestamptz not null default now()
 );
+create table if not exists raw.crm_latest (
+    object varchar not null,
+    id varchar not null,
+    content_md5 varchar not null,   -- md5 of the record without its modification times (see content_md5)
+    primary key (object, id)
+);
 create table if not exists raw.crm_owners (
     record_key varchar not null, record json not null, request varchar not null,
     landed_at timestamptz not null default now()
@@ -85,13 +97,48 @@ class ExtractResult:
     duplicates: int = 0
     quarantined: int = 0
     windows: int = 0
+    echoes: int = 0                 # versions that changed nothing but the modification time (not landed)
     extra: dict = field(default_factory=dict)
 
 
+MODIFIED_FIELDS = ("lastmodifieddate", "hs_lastmodifieddate")
+
+
+def content_md5(record: dict) -> str:
+    """A record's content without the times that every write moves (top-level updatedAt, the last-modified
+    properties): equal for a version that differs only by a write to properties the extraction does not read."""
+    props = record.get("properties")
+    stripped = {k: v for k, v in record.items() if k != "updatedAt"}
+    if isinstance(props, dict):
+        stripped["properties"] = {k: v for k, v in props.items() if k not in MODIFIED_FIELDS}
+    return hashlib.md5(json.dumps(stripped, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    fresh = con.execute("select count(*) from information_schema.tables "
+                        "where table_schema = 'raw' and table_name = 'crm_latest'").fetchone()[0] == 0
     con.execute(DDL)
     for obj in OBJECTS:
         con.execute(OBJECT_DDL.format(obj=obj))
+    if fresh:
+        _backfill_latest(con)
+
+
+def _backfill_latest(con) -> None:
+    """A warehouse landed before echo recognition: the content hash of each record's latest landed version, once."""
+    for obj in OBJECTS:
+        rows = con.execute(f"""
+            select record::varchar from raw.crm_{obj}
+            qualify row_number() over (partition by split_part(record_key, '|', 1)
+                                       order by record ->> 'updatedAt' desc, landed_at desc) = 1""").fetchall()
+        latest = {}
+        for (text,) in rows:
+            rec = json.loads(text)
+            latest[str(rec.get("id"))] = content_md5(rec)
+        if latest:
+            con.register("_latest", pl.DataFrame({"id": list(latest), "content_md5": list(latest.values())}))
+            con.execute("insert or replace into raw.crm_latest select ?, id, content_md5 from _latest", [obj])
+            con.unregister("_latest")
 
 
 def _ms(iso) -> int | None:
@@ -120,16 +167,27 @@ def _checked(con, table: str, records: list, compact: bool = True
 
 
 def _land_page(con, obj: str, records: list[dict], request: str, archived: bool, cursor_ms: int | None,
-               assoc: dict[str, list[tuple[str, str]]] | None) -> tuple[int, int, int]:
+               assoc: dict[str, list[tuple[str, str]]] | None) -> tuple[int, int, int, int]:
     """One transaction: the page's records, bad ones to quarantine, its associations, the new cursor. A record
     seen again unchanged lands once; the same id and updatedAt with another payload (e.g. more properties asked
-    for) lands as a new version under key#hash, the later one winning in staging."""
+    for) lands as a new version under key#hash, the later one winning in staging; an echo does not land.
+    Returns (landed, duplicates, quarantined, echoes)."""
     good, bad = _checked(con, f"crm_{obj}", records)
-    rows = pl.DataFrame({"record_key": [g[0] for g in good], "record": [g[1] for g in good]},
-                        schema={"record_key": pl.String, "record": pl.String})
+    ids = [g[0].split("|")[0] for g in good]
+    hashes = [content_md5(json.loads(g[1])) for g in good]
+    rows = pl.DataFrame({"record_key": [g[0] for g in good], "record": [g[1] for g in good], "id": ids,
+                         "content_md5": hashes, "position": list(range(len(good)))},
+                        schema={"record_key": pl.String, "record": pl.String, "id": pl.String,
+                                "content_md5": pl.String, "position": pl.Int64})
     con.execute("begin transaction")
     try:
         con.register("_page", rows)
+        # an echo (same content as the latest landed version of the id) is neither landed nor remembered anew
+        echoes = con.execute(f"""
+            select count(*) from _page p inner join raw.crm_latest l
+                on l.object = ? and l.id = p.id and l.content_md5 = p.content_md5
+            where not exists (select 1 from raw.crm_{obj} t where t.record_key = p.record_key)""",
+            [obj]).fetchone()[0]
         landed = con.execute(f"""
             insert into raw.crm_{obj} (record_key, record, archived, request)
             select case when exists (select 1 from raw.crm_{obj} t where t.record_key = p.record_key)
@@ -139,21 +197,33 @@ def _land_page(con, obj: str, records: list[dict], request: str, archived: bool,
             where not exists (select 1 from raw.crm_{obj} t where t.record_key = p.record_key
                               and t.record::varchar = p.record)
               and not exists (select 1 from raw.crm_{obj} t where t.record_key = p.record_key || '#' || left(md5(p.record), 12))
+              and not exists (select 1 from raw.crm_latest l where l.object = ? and l.id = p.id
+                              and l.content_md5 = p.content_md5)
             qualify row_number() over (partition by record_key, md5(record)) = 1
-        """, [archived, request]).fetchone()[0]
+        """, [archived, request, obj]).fetchone()[0]
+        # the page's versions in order of modification: the last one of an id is its latest content
+        con.execute("""
+            insert or replace into raw.crm_latest (object, id, content_md5)
+            select ?, id, arg_max(content_md5, position) from _page group by id""", [obj])
         for line, raw, err in bad:
             con.execute("insert into raw.quarantine (source, file, line, raw_text, error) values (?, ?, ?, ?, ?)",
                         [f"crm_{obj}", request, line, raw, err])
         for to_obj, pairs in (assoc or {}).items():
-            ids = sorted({g[0].split("|")[0] for g in good})
+            # only what changed is written: an unchanged page (an echo) leaves the associations as they were
+            con.register("_assoc", pl.DataFrame({"from_id": [p[0] for p in pairs], "to_id": [p[1] for p in pairs]},
+                                                schema={"from_id": pl.String, "to_id": pl.String}))
             if ids:
-                con.execute("delete from raw.crm_associations where from_object = ? and to_object = ? "
-                            "and list_contains(?, from_id)", [obj, to_obj, ids])
-            if pairs:
-                con.register("_assoc", pl.DataFrame({"from_id": [p[0] for p in pairs], "to_id": [p[1] for p in pairs]}))
-                con.execute("insert into raw.crm_associations (from_object, from_id, to_object, to_id) "
-                            "select ?, from_id, ?, to_id from _assoc", [obj, to_obj])
-                con.unregister("_assoc")
+                con.execute("""
+                delete from raw.crm_associations a
+                where a.from_object = ? and a.to_object = ? and list_contains(?, a.from_id)
+                  and not exists (select 1 from _assoc n where n.from_id = a.from_id and n.to_id = a.to_id)""",
+                            [obj, to_obj, sorted(set(ids))])
+            con.execute("""
+                insert into raw.crm_associations (from_object, from_id, to_object, to_id)
+                select distinct ?, from_id, ?, to_id from _assoc n
+                where not exists (select 1 from raw.crm_associations a where a.from_object = ? and a.to_object = ?
+                                  and a.from_id = n.from_id and a.to_id = n.to_id)""", [obj, to_obj, obj, to_obj])
+            con.unregister("_assoc")
         crash_point("REVOPS_FAULT_KILL_AT_PAGE")  # records and associations written, cursor not, nothing committed
         if cursor_ms is not None:
             con.execute("insert or replace into raw.crm_cursors (object, cursor_ms, updated_at) values (?, ?, now())",
@@ -164,7 +234,7 @@ def _land_page(con, obj: str, records: list[dict], request: str, archived: bool,
         raise
     finally:
         con.unregister("_page")
-    return landed, len(good) - landed, len(bad)
+    return landed, len(good) - landed - echoes, len(bad), echoes
 
 
 def _associations(client: HubSpotClient, obj: str, to_obj: str, ids: list[str]) -> list[tuple[str, str]]:
@@ -203,12 +273,13 @@ def extract_object(con, client: HubSpotClient, obj: str, full_refresh: bool = Fa
         assoc = {to: _associations(client, obj, to, ids) for to in spec["assoc"]}
         newest = max((ms for r in results if isinstance(r, dict) and isinstance(r.get("properties"), dict)
                       and (ms := _ms(r["properties"].get(prop))) is not None), default=None)
-        landed, dup, bad = _land_page(con, obj, results, request, False, newest, assoc)
+        landed, dup, bad, echoes = _land_page(con, obj, results, request, False, newest, assoc)
         res.pages += 1
         res.read += len(results)
         res.landed += landed
         res.duplicates += dup
         res.quarantined += bad
+        res.echoes += echoes
         res.extra["associations"] = res.extra.get("associations", 0) + sum(len(p) for p in assoc.values())
         if on_page:
             on_page(res)

@@ -25,5 +25,6 @@ def crm_extraction(context: dg.AssetExecutionContext, warehouse: WarehouseResour
     for obj, r in res.items():
         yield dg.MaterializeResult(asset_key=CRM_KEYS[obj], metadata={
             "rows_read": r.read, "rows_landed": r.landed, "rows_unchanged": r.duplicates,
+            "rows_echo": r.echoes,
             "rows_quarantined": r.quarantined, "pages": r.pages, "windows": r.windows,
             "archived": r.extra.get("archived", 0), "requests": stats["requests"], "retries": stats["retries"]})
