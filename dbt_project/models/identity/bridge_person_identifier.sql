@@ -8,7 +8,7 @@ resolved as (
 ),
 
 identifiers as (
-    select * from {{ ref('int_identifiers_collected') }}
+    select * from {{ ref('int_identifiers_summarized') }}
 ),
 
 edges as (
@@ -21,20 +21,6 @@ traits as (
 
 identity_rules as (
     select * from {{ ref('identity_rules') }}
-),
-
-identifier_sources as (
-    select
-        identifier_id,
-        {{ sorted_string_agg('source') }} as sources,
-        min(first_seen_at) as first_seen_at,
-        max(last_seen_at) as last_seen_at,
-        cast(sum(sighting_count) as bigint) as sighting_count,
-        bool_or(is_role_address) as is_role_address,
-        bool_or(is_junk_address) as is_junk_address,
-        bool_or(is_freemail) as is_freemail
-    from identifiers
-    group by identifier_id
 ),
 
 edge_ends as (
@@ -91,15 +77,15 @@ final as (
         end as link_confidence,
         resolved.identifier_id = resolved.anchor_identifier_id as is_anchor,
         own_accounts.account_id,
-        identifier_sources.sources,
-        identifier_sources.sighting_count,
-        identifier_sources.first_seen_at,
-        identifier_sources.last_seen_at,
-        identifier_sources.is_role_address,
-        identifier_sources.is_junk_address,
-        identifier_sources.is_freemail
+        identifiers.sources,
+        identifiers.sighting_count,
+        identifiers.first_seen_at,
+        identifiers.last_seen_at,
+        identifiers.is_role_address,
+        identifiers.is_junk_address,
+        identifiers.is_freemail
     from resolved
-    inner join identifier_sources on identifier_sources.identifier_id = resolved.identifier_id
+    inner join identifiers on identifiers.identifier_id = resolved.identifier_id
     inner join anchor_clusters on anchor_clusters.person_id = resolved.person_id
     left join strongest_links
         on strongest_links.identifier_id = resolved.identifier_id and strongest_links.link_rank = 1

@@ -13,13 +13,7 @@ fuzzy_edges as (
 ),
 
 identifiers as (
-    select
-        identifier_id,
-        min(identifier_type) as identifier_type,
-        min(identifier_value) as identifier_value,
-        min(first_seen_at) as first_seen_at
-    from {{ ref('int_identifiers_collected') }}
-    group by identifier_id
+    select * from {{ ref('int_identifiers_summarized') }}
 ),
 
 joining_edges as (
