@@ -19,7 +19,7 @@ class BuildOutcome:
     failures: list[tuple[str, str]] = field(default_factory=list)  # (step, error message)
 
 
-def build(select: str | None = None) -> BuildOutcome:
+def build(select: str | None = None, unit_tests: bool = True) -> BuildOutcome:
     import dagster as dg
     from dagster_dbt import build_dbt_asset_selection
 
@@ -36,8 +36,9 @@ def build(select: str | None = None) -> BuildOutcome:
     if selection.resolve([dbt_warehouse]) & set(MART_KEYS):
         selection = selection | dg.AssetSelection.assets(dashboard_snapshot)
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    run_config = {"ops": {dbt_warehouse.op.name: {"config": {"unit_tests": unit_tests}}}}
     result = dg.materialize([dbt_warehouse, dashboard_snapshot], selection=selection, resources=defs.resources,
-                            instance=instance, raise_on_error=False)
+                            instance=instance, raise_on_error=False, run_config=run_config)
     out = BuildOutcome(result.success)
     for ev in result.get_asset_materialization_events():
         key = ev.asset_key.to_user_string()

@@ -15,6 +15,9 @@ from revops.exit_codes import CliError, ExitCode
 @app.command("build")
 def build(
     select: str = typer.Option(None, help="dbt selection, e.g. 'staging' (default: the whole project)."),
+    changed: bool = typer.Option(False, "--changed", help="Build only what new data touches: the models downstream "
+                                 "of the sources that changed since the last successful build (everything when "
+                                 "the dbt project changed; nothing, at once, when nothing did)."),
     duckdb_path: Path = typer.Option(None, "--duckdb", help="Default $REVOPS_DUCKDB_PATH."),
 ) -> None:
     """dbt build through Dagster: the same asset code a scheduled run uses, recorded in the Dagster instance
@@ -31,9 +34,23 @@ def build(
         os.environ["REVOPS_DUCKDB_PATH"] = str(duckdb_path)
     # the dbt profile reads the variable itself, in dbt_project/: hand it the absolute path
     os.environ["REVOPS_DUCKDB_PATH"] = str(settings.duckdb_path())
-    connect(settings.duckdb_path()).close()  # another writer: one line now, not a failed step in the middle
+    con = connect(settings.duckdb_path())  # another writer: one line now, not a failed step in the middle
+    unit_tests = True
     try:
-        out = dagster_build(select)
+        if changed:
+            if select:
+                raise typer.BadParameter("--changed chooses the selection itself", param_hint="--select")
+            from revops import build_state
+
+            todo = build_state.plan(con, build_state.load_manifest(dbt_project.manifest_path), dbt_project.project_dir)
+            typer.echo(f"plan: {todo.reason}")
+            if todo.nothing:
+                return
+            select, unit_tests = todo.select, todo.code_changed
+    finally:
+        con.close()
+    try:
+        out = dagster_build(select, unit_tests=unit_tests)
     except SelectsNothing:
         raise typer.BadParameter(f"{select!r} selects no dbt node (dbt selection syntax: a model, a folder such as "
                                  "staging, a tag:...)", param_hint="--select") from None

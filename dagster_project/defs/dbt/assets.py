@@ -5,9 +5,11 @@ from collections.abc import Mapping
 from typing import Any
 
 import duckdb
+import dagster as dg
 from dagster import AssetExecutionContext
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
+from revops import build_state
 from reverse_etl.state import ensure_schema as ensure_sync_schema
 
 from .resources import dbt_project, warehouse_path
@@ -24,13 +26,34 @@ class FolderGroupTranslator(DagsterDbtTranslator):
         return parts[1] if len(parts) > 2 else "dbt"
 
 
+class DbtBuildConfig(dg.Config):
+    # Unit tests check the code, not the data: a run for new data with unchanged code skips them (about 5 s on
+    # every build); a build after a code change runs them (revops/build_state.py knows which it is).
+    unit_tests: bool = True
+
+
 @dbt_assets(manifest=dbt_project.manifest_path, dagster_dbt_translator=FolderGroupTranslator())
-def dbt_warehouse(context: AssetExecutionContext, dbt: DbtCliResource):
+def dbt_warehouse(context: AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
     # The sync's state tables are a dbt source (crm_sync): they exist before the first build, so its views
     # (mart_sync_health, mart_sync_dead_letters) are built on them and show every later sync without a rebuild.
+    manifest = build_state.load_manifest(dbt_project.manifest_path)
     con = duckdb.connect(warehouse_path())
     try:
         ensure_sync_schema(con)
+        before = build_state.snapshot(con, manifest)
     finally:
         con.close()
-    yield from dbt.cli(["build"], context=context).stream()
+    args = ["build"] if config.unit_tests else ["build", "--exclude-resource-type", "unit_test"]
+    invocation = dbt.cli(args, context=context)
+    yield from invocation.stream()
+    # dbt succeeded (a failure raised above): what it built is up to date as of the fingerprints taken before
+    results = invocation.get_artifact("run_results.json")["results"]
+    built = {r["unique_id"] for r in results if r["unique_id"].startswith("model.") and r["status"] == "success"}
+    models = {uid for uid in manifest["nodes"] if uid.startswith("model.")}
+    con = duckdb.connect(warehouse_path())
+    try:
+        keys = build_state.record(con, manifest, before, built, dbt_project.project_dir,
+                                  whole_project=models <= built)
+    finally:
+        con.close()
+    context.log.info(f"build state recorded for {len(keys)} key(s)")
