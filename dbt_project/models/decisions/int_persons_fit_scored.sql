@@ -4,15 +4,7 @@
 with
 
 persons as (
-    select * from {{ ref('dim_person') }}
-),
-
-accounts as (
-    select * from {{ ref('dim_account') }}
-),
-
-contacts as (
-    select * from {{ ref('stg_hubspot__contacts') }}
+    select * from {{ ref('int_persons_profiled') }}
 ),
 
 icp_rules as (
@@ -51,15 +43,13 @@ profiles as (
     select
         persons.person_id,
         persons.account_id,
-        accounts.employee_count,
-        accounts.industry,
+        persons.employee_count,
+        persons.industry,
         coalesce(account_territories.territory, contact_territories.territory) as territory,
         seniorities.seniority
     from persons
-    left join accounts on accounts.account_id = persons.account_id
-    left join territories as account_territories on account_territories.country = accounts.country
-    left join contacts on contacts.contact_id = persons.primary_crm_contact_id
-    left join territories as contact_territories on contact_territories.country = contacts.country
+    left join territories as account_territories on account_territories.country = persons.account_country
+    left join territories as contact_territories on contact_territories.country = persons.contact_country
     left join seniorities on seniorities.person_id = persons.person_id
 ),
 

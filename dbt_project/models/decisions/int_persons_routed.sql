@@ -12,12 +12,8 @@ persons as (
     select * from {{ ref('dim_person') }}
 ),
 
-accounts as (
-    select * from {{ ref('dim_account') }}
-),
-
-contacts as (
-    select * from {{ ref('stg_hubspot__contacts') }}
+profiles as (
+    select * from {{ ref('int_persons_profiled') }}
 ),
 
 owners as (
@@ -80,8 +76,6 @@ conditions as (
     -- each routing condition named once; seeds/route_rules orders them and says what each one decides
     select
         persons.person_id,
-        persons.account_id,
-        persons.primary_crm_contact_id,
         persons.confidence as identity_confidence,
         persons.is_fuzzy_joined,
         persons.is_oversized_cluster,
@@ -145,12 +139,11 @@ decided as (
 known_owners as (
     select
         decided.person_id,
-        coalesce(accounts.owner_id, contacts.owner_id) as owner_id,
-        case when accounts.owner_id is not null then 'account_owner'
-             when contacts.owner_id is not null then 'contact_owner' end as owner_source
+        coalesce(profiles.account_owner_id, profiles.contact_owner_id) as owner_id,
+        case when profiles.account_owner_id is not null then 'account_owner'
+             when profiles.contact_owner_id is not null then 'contact_owner' end as owner_source
     from decided
-    left join accounts on accounts.account_id = decided.account_id
-    left join contacts on contacts.contact_id = decided.primary_crm_contact_id
+    left join profiles on profiles.person_id = decided.person_id
 ),
 
 open_loads as (
