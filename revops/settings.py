@@ -27,6 +27,15 @@ def duckdb_path() -> Path:
     return Path(os.environ.get("REVOPS_DUCKDB_PATH", REPO_ROOT / "data" / "warehouse.duckdb")).absolute()
 
 
+def dbt_project_dir() -> Path:
+    return REPO_ROOT / "dbt_project"
+
+
+def dbt_manifest_path() -> Path:
+    """dbt's manifest (`make manifest`), which Dagster and the build planner read instead of parsing dbt."""
+    return dbt_project_dir() / "target" / "manifest.json"
+
+
 def world_dir() -> Path:
     return Path(os.environ.get("REVOPS_WORLD_DIR", REPO_ROOT / "data" / "world"))
 

@@ -22,14 +22,12 @@ def build(
 ) -> None:
     """dbt build through Dagster: the same asset code a scheduled run uses, recorded in the Dagster instance
     ($DAGSTER_HOME) when one is configured."""
+    from revops import build_state
     from revops.warehouse import connect
 
-    from dagster_project.build import SelectsNothing
-    from dagster_project.build import build as dagster_build
-    from dagster_project.defs.dbt.resources import dbt_project
-
-    if not Path(dbt_project.manifest_path).exists():
-        raise CliError(f"dbt manifest {dbt_project.manifest_path} not found: run `make manifest` (dbt parse) first")
+    manifest_path = settings.dbt_manifest_path()
+    if not manifest_path.exists():
+        raise CliError(f"dbt manifest {manifest_path} not found: run `make manifest` (dbt parse) first")
     if duckdb_path:
         os.environ["REVOPS_DUCKDB_PATH"] = str(duckdb_path)
     # the dbt profile reads the variable itself, in dbt_project/: hand it the absolute path
@@ -40,15 +38,18 @@ def build(
         if changed:
             if select:
                 raise typer.BadParameter("--changed chooses the selection itself", param_hint="--select")
-            from revops import build_state
-
-            todo = build_state.plan(con, build_state.load_manifest(dbt_project.manifest_path), dbt_project.project_dir)
+            # planned before Dagster is imported: a run with nothing new takes a moment, not seconds of imports
+            todo = build_state.plan(con, build_state.load_manifest(manifest_path), settings.dbt_project_dir())
             typer.echo(f"plan: {todo.reason}")
             if todo.nothing:
                 return
             select, unit_tests = todo.select, todo.code_changed
     finally:
         con.close()
+
+    from dagster_project.build import SelectsNothing
+    from dagster_project.build import build as dagster_build
+
     try:
         out = dagster_build(select, unit_tests=unit_tests)
     except SelectsNothing:
