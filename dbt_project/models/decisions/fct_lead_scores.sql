@@ -3,10 +3,6 @@
     (vars grade_*_min_score), the three strongest reasons as evidence text and the fit fields that are unknown. -#}
 with
 
-persons as (
-    select * from {{ ref('dim_person') }}
-),
-
 fit as (
     select * from {{ ref('int_persons_fit_scored') }}
 ),
@@ -21,8 +17,8 @@ as_of as (
 
 scored as (
     select
-        persons.person_id,
-        persons.account_id,
+        fit.person_id,
+        fit.account_id,
         as_of.as_of,
         fit.fit_score,
         coalesce(intent.intent_score, 0) as intent_score,
@@ -39,9 +35,8 @@ scored as (
         intent.reason_1,
         intent.reason_2,
         intent.reason_3
-    from persons
-    inner join fit on fit.person_id = persons.person_id
-    left join intent on intent.person_id = persons.person_id
+    from fit
+    left join intent on intent.person_id = fit.person_id
     cross join as_of
 ),
 
