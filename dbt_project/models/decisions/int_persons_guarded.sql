@@ -13,8 +13,8 @@ bridge as (
     select * from {{ ref('bridge_person_identifier') }}
 ),
 
-contacts as (
-    select * from {{ ref('stg_hubspot__contacts') }}
+person_contacts as (
+    select * from {{ ref('int_contacts_resolved') }}
 ),
 
 companies as (
@@ -61,13 +61,6 @@ person_emails as (
     select person_id, identifier_value as email, split_part(identifier_value, '@', 2) as email_domain
     from bridge
     where identifier_type = 'email'
-),
-
-person_contacts as (
-    select bridge.person_id, contacts.*
-    from bridge
-    inner join contacts on contacts.contact_id = bridge.identifier_value
-    where bridge.identifier_type = 'crm_contact_id'
 ),
 
 person_prospects as (

@@ -12,7 +12,7 @@ resolved as (
 ),
 
 contacts as (
-    select * from {{ ref('stg_hubspot__contacts') }}
+    select * from {{ ref('int_contacts_resolved') }}
 ),
 
 prospects as (
@@ -42,10 +42,9 @@ segment_identities as (
 
 profiles as (
     -- name and title candidates: the CRM first, then the sales-engagement tool, then what the visitor typed
-    select bridge.person_id, 1 as source_rank, contacts.updated_at as seen_at,
+    select contacts.person_id, 1 as source_rank, contacts.updated_at as seen_at,
            contacts.first_name, contacts.last_name, contacts.job_title
-    from bridge
-    inner join contacts on bridge.identifier_type = 'crm_contact_id' and contacts.contact_id = bridge.identifier_value
+    from contacts
     where not contacts.is_archived
     union all
     select bridge.person_id, 2, prospects.updated_at, prospects.first_name, prospects.last_name, prospects.job_title
@@ -89,14 +88,12 @@ best_emails as (
 
 crm_contacts as (
     select
-        bridge.person_id,
-        {{ sorted_list_agg('bridge.identifier_value') }} as crm_contact_ids,
-        min({{ dbt.safe_cast('bridge.identifier_value', api.Column.translate_type('bigint')) }})
-            filter (where not contacts.is_archived) as primary_contact_id
-    from bridge
-    inner join contacts on contacts.contact_id = bridge.identifier_value
-    where bridge.identifier_type = 'crm_contact_id'
-    group by bridge.person_id
+        person_id,
+        {{ sorted_list_agg('contact_id') }} as crm_contact_ids,
+        min({{ dbt.safe_cast('contact_id', api.Column.translate_type('bigint')) }})
+            filter (where not is_archived) as primary_contact_id
+    from contacts
+    group by person_id
 ),
 
 persons as (

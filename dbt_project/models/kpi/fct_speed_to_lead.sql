@@ -20,12 +20,8 @@ touches as (
     where is_sales_touch
 ),
 
-bridge as (
-    select * from {{ ref('bridge_person_identifier') }}
-),
-
 contacts as (
-    select * from {{ ref('stg_hubspot__contacts') }}
+    select * from {{ ref('int_contacts_resolved') }}
 ),
 
 accounts as (
@@ -70,13 +66,11 @@ contact_owners as (
     select person_id, owner_id
     from (
         select
-            bridge.person_id,
-            contacts.owner_id,
-            row_number() over (partition by bridge.person_id order by contacts.created_at, contacts.contact_id)
-                as contact_rank
-        from bridge
-        inner join contacts on contacts.contact_id = bridge.identifier_value
-        where bridge.identifier_type = 'crm_contact_id' and contacts.owner_id is not null
+            person_id,
+            owner_id,
+            row_number() over (partition by person_id order by created_at, contact_id) as contact_rank
+        from contacts
+        where owner_id is not null
     ) as ranked
     where contact_rank = 1
 ),

@@ -4,13 +4,8 @@
     previous stage where the CRM dates it (contact created -> first deal created -> won deal's close date). -#}
 with
 
-bridge as (
-    select * from {{ ref('bridge_person_identifier') }}
-    where identifier_type = 'crm_contact_id'
-),
-
 contacts as (
-    select * from {{ ref('stg_hubspot__contacts') }}
+    select * from {{ ref('int_contacts_resolved') }}
 ),
 
 deal_parties as (
@@ -20,14 +15,13 @@ deal_parties as (
 person_stages as (
     -- over the person's CRM contacts: the first created, the furthest lifecycle stage
     select
-        bridge.person_id,
-        min(contacts.created_at) as lead_at,
-        max(case contacts.lifecycle_stage
+        person_id,
+        min(created_at) as lead_at,
+        max(case lifecycle_stage
                 when 'customer' then 5 when 'opportunity' then 4 when 'salesqualifiedlead' then 3
                 when 'marketingqualifiedlead' then 2 else 1 end) as stage_rank
-    from bridge
-    inner join contacts on contacts.contact_id = bridge.identifier_value
-    group by bridge.person_id
+    from contacts
+    group by person_id
 ),
 
 person_deals as (
