@@ -29,8 +29,8 @@ esp_events as (
     select * from {{ ref('stg_esp__events') }}
 ),
 
-mailings as (
-    select * from {{ ref('stg_sales_engagement__mailings') }}
+mailings_by_person as (
+    select * from {{ ref('int_mailings_resolved') }}
 ),
 
 sequence_states as (
@@ -75,12 +75,6 @@ esp_by_person as (
     inner join person_emails on person_emails.email = {{ normalize_email('esp_events.recipient_email') }}
     cross join as_of
     where esp_events.event_at <= as_of.as_of
-),
-
-mailings_by_person as (
-    select person_prospects.person_id, mailings.*
-    from mailings
-    inner join person_prospects on person_prospects.prospect_id = cast(mailings.prospect_id as varchar)
 ),
 
 calls_by_person as (

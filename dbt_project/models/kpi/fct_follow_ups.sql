@@ -5,15 +5,11 @@
 with
 
 mailings as (
-    select * from {{ ref('stg_sales_engagement__mailings') }}
+    select * from {{ ref('int_mailings_resolved') }}
 ),
 
 engagements as (
     select * from {{ ref('int_engagements_resolved') }}
-),
-
-bridge as (
-    select * from {{ ref('bridge_person_identifier') }}
 ),
 
 touches as (
@@ -38,10 +34,9 @@ triggers as (
         'reply:' || cast(mailings.mailing_id as varchar) as trigger_id,
         'reply' as trigger,
         mailings.replied_at as triggered_at,
-        bridge.person_id,
+        mailings.person_id,
         cast(mailings.owner_id as varchar) as owner_id
     from mailings
-    inner join bridge on bridge.identifier_id = 'prospect_id:' || cast(mailings.prospect_id as varchar)
     where mailings.replied_at is not null
     union all
     select 'meeting:' || engagement_id, 'meeting', min(occurred_at), min(person_id), min(owner_id)
