@@ -19,6 +19,34 @@ class BuildOutcome:
     failures: list[tuple[str, str]] = field(default_factory=list)  # (step, error message)
 
 
+# The models the reverse ETL reads: the fast lane builds only what lies between new data and them.
+SYNC_MODELS = ("sync_hubspot__contacts", "sync_hubspot__companies", "sync_hubspot__tasks")
+
+
+def sync_path_select(source_selectors: list[str]) -> str:
+    """dbt selection of the models downstream of the sources and upstream of a sync model (KPI marts, attribution
+    and the dashboard's marts wait for the next state-aware build)."""
+    return " ".join(f"{src}+,+{model}" for src in source_selectors for model in SYNC_MODELS)
+
+
+def dbt_keys(select: str | None):
+    """The Dagster asset keys of a dbt selection (None: every dbt asset)."""
+    import dagster as dg
+    from dagster_dbt import build_dbt_asset_selection
+
+    from dagster_project.defs.dbt.assets import dbt_warehouse
+
+    selection = (build_dbt_asset_selection([dbt_warehouse], dbt_select=select) if select
+                 else dg.AssetSelection.assets(dbt_warehouse))
+    return selection.resolve([dbt_warehouse])
+
+
+def dbt_run_config(unit_tests: bool) -> dict:
+    from dagster_project.defs.dbt.assets import dbt_warehouse
+
+    return {"ops": {dbt_warehouse.op.name: {"config": {"unit_tests": unit_tests}}}}
+
+
 def build(select: str | None = None, unit_tests: bool = True) -> BuildOutcome:
     import dagster as dg
     from dagster_dbt import build_dbt_asset_selection
@@ -36,9 +64,8 @@ def build(select: str | None = None, unit_tests: bool = True) -> BuildOutcome:
     if selection.resolve([dbt_warehouse]) & set(MART_KEYS):
         selection = selection | dg.AssetSelection.assets(dashboard_snapshot)
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
-    run_config = {"ops": {dbt_warehouse.op.name: {"config": {"unit_tests": unit_tests}}}}
     result = dg.materialize([dbt_warehouse, dashboard_snapshot], selection=selection, resources=defs.resources,
-                            instance=instance, raise_on_error=False, run_config=run_config)
+                            instance=instance, raise_on_error=False, run_config=dbt_run_config(unit_tests))
     out = BuildOutcome(result.success)
     for ev in result.get_asset_materialization_events():
         key = ev.asset_key.to_user_string()

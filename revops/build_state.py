@@ -47,6 +47,12 @@ class Plan:
     code_changed: bool
     changed: list[str] = field(default_factory=list)  # selectors of the changed sources
     reason: str = ""
+    fingerprints: dict[str, str] = field(default_factory=dict)  # the sources' fingerprints when planned
+
+    def key(self) -> str:
+        """Equal for two plans of the same data: a sensor asks once per new state, not again after a failure."""
+        return hashlib.sha256(json.dumps([self.select, self.code_changed, self.fingerprints],
+                                         sort_keys=True).encode()).hexdigest()[:20]
 
 
 def load_manifest(path: Path) -> dict:
@@ -115,23 +121,35 @@ def fingerprints(con, srcs: dict[str, Source]) -> dict[str, str]:
 
 
 def recorded(con) -> dict[str, str]:
-    con.execute(DDL)
+    """The state of the last successful builds (nothing for a warehouse never built through the planner; a
+    read-only connection works too)."""
+    exists = con.execute("select count(*) from information_schema.tables "
+                         "where table_schema = 'ops' and table_name = 'build_state'").fetchone()[0]
+    if not exists:
+        return {}
     return dict(con.execute("select key, fingerprint from ops.build_state").fetchall())
 
 
 def plan(con, manifest: dict, project_dir: Path | None = None) -> Plan:
     """What the next build must cover, from the fingerprints now against those of the last successful build."""
     before = recorded(con)
+    now = snapshot(con, manifest)
     if before.get(CODE_KEY) != code_fingerprint(manifest, project_dir):
         why = "no build recorded yet" if CODE_KEY not in before else "the dbt project changed since the last build"
-        return Plan(select=None, nothing=False, code_changed=True, reason=why)
-    srcs = {sel: s for sel, s in sources(manifest).items() if _needs_build(manifest, s)}
-    now = fingerprints(con, srcs)
+        return Plan(select=None, nothing=False, code_changed=True, reason=why, fingerprints=now)
     changed = sorted(sel for sel, fp in now.items() if before.get(sel) != fp)
     if not changed:
-        return Plan(select=None, nothing=True, code_changed=False, reason="no new data since the last build")
+        return Plan(select=None, nothing=True, code_changed=False, reason="no new data since the last build",
+                    fingerprints=now)
     return Plan(select=" ".join(f"{sel}+" for sel in changed), nothing=False, code_changed=False, changed=changed,
-                reason=f"new data in {len(changed)} source(s): {', '.join(s.split(':', 1)[1] for s in changed)}")
+                reason=f"new data in {len(changed)} source(s): {', '.join(s.split(':', 1)[1] for s in changed)}",
+                fingerprints=now)
+
+
+def selectors_of_tables(manifest: dict, tables: list[tuple[str, str]]) -> list[str]:
+    """The dbt source selectors of warehouse tables (schema, table), e.g. ('raw', 'esp_events')."""
+    wanted = set(tables)
+    return sorted(sel for sel, src in sources(manifest).items() if (src.schema, src.table) in wanted)
 
 
 def record(con, manifest: dict, before: dict[str, str], built: set[str], project_dir: Path | None = None,

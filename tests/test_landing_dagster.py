@@ -9,7 +9,7 @@ import duckdb
 
 from dagster_project.defs.landing.assets import file_landing_assets
 from dagster_project.defs.common.resources import WarehouseResource
-from dagster_project.defs.landing.sensors import new_landing_files
+from dagster_project.defs.reverse_etl.sensors import build_when_data_changed, fast_lane_on_new_files
 
 
 def test_landing_assets_materialize_with_reconciled_metadata(world_s, tmp_path):
@@ -35,25 +35,54 @@ def test_landing_assets_materialize_with_reconciled_metadata(world_s, tmp_path):
         assert md["files_landed"].value == 0 and md["rows_landed"].value == 0
 
 
-def test_sensor_requests_a_run_only_for_new_files(world_s, tmp_path):
+def test_fast_lane_requests_a_run_only_for_new_files_and_only_the_sync_path(world_s, tmp_path):
     wh = WarehouseResource(path=str(tmp_path / "w.duckdb"), landing_dir=str(world_s / "landing"))
     with dg.build_sensor_context(resources={"warehouse": wh}) as ctx:
-        first = new_landing_files(ctx)
-        assert isinstance(first, dg.RunRequest) and len(first.asset_selection) == 7
+        first = fast_lane_on_new_files(ctx)
+        assert isinstance(first, dg.RunRequest)
+        assert len([k for k in first.asset_selection if k.path[0] == "raw"]) == 7
         cursor = ctx.cursor
     with dg.build_sensor_context(cursor=cursor, resources={"warehouse": wh}) as ctx:
-        assert isinstance(new_landing_files(ctx), dg.SkipReason)
+        assert isinstance(fast_lane_on_new_files(ctx), dg.SkipReason)
     # a new Segment file arrives
     new = world_s / "landing" / "segment" / "2026" / "10" / "31" / "events-late-0000.jsonl"
     new.write_text('{"messageId":"m-new","type":"track","timestamp":"2026-10-31T10:00:00Z","event":"Signed Up"}\n')
     try:
         os.utime(new, ns=(time.time_ns() + 10**9, time.time_ns() + 10**9))
         with dg.build_sensor_context(cursor=cursor, resources={"warehouse": wh}) as ctx:
-            req = new_landing_files(ctx)
-            assert isinstance(req, dg.RunRequest)
-            assert [k.path[-1] for k in req.asset_selection] == ["segment_events"]
+            req = fast_lane_on_new_files(ctx)
     finally:
         new.unlink()
+    assert isinstance(req, dg.RunRequest)
+    names = {k.to_user_string() for k in req.asset_selection}
+    assert {n for n in names if n.startswith("raw/")} == {"raw/segment_events"}
+    # what a demo request needs to reach the CRM, and nothing the sync does not read
+    assert {"stg_segment__events", "fct_lead_scores", "mart_stage_map", "sync_hubspot__tasks", "crm_sync"} <= names
+    assert not names & {"mart_revops_kpis", "fct_signal_attribution", "dashboard_snapshot", "stg_esp__events"}
+    assert req.run_config["ops"]["dbt_warehouse"]["config"]["unit_tests"] is False
+
+
+def test_build_sensor_plans_from_the_build_state(tmp_path):
+    from revops import build_state, settings
+
+    db = tmp_path / "w.duckdb"
+    duckdb.connect(str(db)).close()
+    wh = WarehouseResource(path=str(db))
+    with dg.build_sensor_context(resources={"warehouse": wh}, instance=dg.DagsterInstance.ephemeral()) as ctx:
+        req = build_when_data_changed(ctx)
+    # never built through the planner: everything, with the unit tests, then the sync, snapshot and alerts
+    assert isinstance(req, dg.RunRequest) and req.run_config["ops"]["dbt_warehouse"]["config"]["unit_tests"]
+    names = {k.to_user_string() for k in req.asset_selection}
+    assert {"mart_revops_kpis", "crm_sync", "dashboard_snapshot", "alerts"} <= names
+    manifest = build_state.load_manifest(settings.dbt_manifest_path())
+    con = duckdb.connect(str(db))
+    build_state.record(con, manifest, build_state.snapshot(con, manifest),
+                       {u for u in manifest["nodes"] if u.startswith("model.")}, settings.dbt_project_dir(),
+                       whole_project=True)
+    con.close()
+    with dg.build_sensor_context(resources={"warehouse": wh}, instance=dg.DagsterInstance.ephemeral()) as ctx:
+        again = build_when_data_changed(ctx)
+    assert isinstance(again, dg.SkipReason) and "no new data" in again.skip_message
 
 
 def test_crm_extraction_asset_against_the_sandbox(world_s, tmp_path, monkeypatch):

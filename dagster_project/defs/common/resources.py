@@ -12,6 +12,11 @@ from revops import settings
 from revops.warehouse import connect
 
 
+# Every job that writes the warehouse carries this tag; dagster_home/dagster.yaml lets one such run go at a time
+# (DuckDB: one writing process per file).
+WAREHOUSE_WRITER_TAGS = {"revops/warehouse": "write"}
+
+
 class WarehouseResource(dg.ConfigurableResource):
     path: str | None = None  # default: $REVOPS_DUCKDB_PATH at connect time
     landing_dir: str | None = None  # default: $REVOPS_LANDING_DIR at run time

@@ -1,30 +1,29 @@
-"""A sensor that lands new or changed files: it compares the landing folder with what it saw last time
-(newest modification time in its cursor) and asks for a run of the sources that have something new."""
+"""Which file sources have something new: the landing folder against what the sensor saw last time (newest
+modification time in its cursor). The fast lane (reverse_etl/sensors.py) acts on it."""
+
+from __future__ import annotations
+
+from pathlib import Path
 
 import dagster as dg
 
 from revops.landing.files import SOURCES, source_files
 
+from dagster_project.defs.common.resources import WAREHOUSE_WRITER_TAGS
+
 from .assets import file_landing_assets
-from dagster_project.defs.common.resources import WarehouseResource
 
-file_landing_job = dg.define_asset_job("land_files", selection=dg.AssetSelection.assets(*file_landing_assets))
+# every file source at once, by hand or from the daily full run
+file_landing_job = dg.define_asset_job("land_files", selection=dg.AssetSelection.assets(*file_landing_assets),
+                                       tags=WAREHOUSE_WRITER_TAGS)
 
 
-@dg.sensor(job=file_landing_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.STOPPED)
-def new_landing_files(context: dg.SensorEvaluationContext, warehouse: WarehouseResource):
-    since = int(context.cursor or 0)
-    newest, changed = since, []
-    root = warehouse.landing_root()
+def changed_file_sources(root: Path, since_ns: int) -> tuple[list[str], int]:
+    """The file sources with a file modified after `since_ns`, and the newest modification time seen."""
+    newest, changed = since_ns, []
     for name, src in SOURCES.items():
-        mtimes = [p.stat().st_mtime_ns for p in source_files(src, root)]
-        latest = max(mtimes, default=0)
-        if latest > since:
+        latest = max((p.stat().st_mtime_ns for p in source_files(src, root)), default=0)
+        if latest > since_ns:
             changed.append(name)
             newest = max(newest, latest)
-    if not changed:
-        return dg.SkipReason(f"no file newer than the cursor in {root}")
-    context.update_cursor(str(newest))
-    # a file that was already landed with the same checksum is skipped by the asset, so a spurious run is cheap
-    return dg.RunRequest(run_key=f"files-{newest}",
-                         asset_selection=[dg.AssetKey(["raw", n]) for n in changed])
+    return changed, newest

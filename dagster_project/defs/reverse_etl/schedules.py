@@ -1,11 +1,16 @@
-"""Hourly land -> build -> sync -> dashboard snapshot and alerts (at :30, after the :15 CRM extraction)."""
+"""The jobs that end in the CRM. `build_sync` builds what new data touches and syncs (started by the
+`build_when_data_changed` sensor); `fast_lane` lands new files and pushes what they change at once (sensor
+`fast_lane_on_new_files`); `land_build_sync` lands, builds and checks everything, daily at 02:30, as the safety net
+that re-verifies the whole warehouse (unit tests included)."""
 
 import dagster as dg
 
-from dagster_project.defs.landing.crm_assets import crm_extraction
-
 from dagster_project.defs.alerts.assets import alerts
+from dagster_project.defs.common.resources import WAREHOUSE_WRITER_TAGS
 from dagster_project.defs.dashboard.assets import dashboard_snapshot
+from dagster_project.defs.dbt.assets import dbt_warehouse
+from dagster_project.defs.landing.assets import file_landing_assets
+from dagster_project.defs.landing.crm_assets import crm_extraction
 
 from .assets import crm_sync
 
@@ -14,6 +19,15 @@ from .assets import crm_sync
 land_build_sync_job = dg.define_asset_job(
     "land_build_sync",
     selection=dg.AssetSelection.assets(crm_sync, dashboard_snapshot, alerts).upstream()
-    | dg.AssetSelection.assets(crm_extraction))
-sync_schedule = dg.ScheduleDefinition(job=land_build_sync_job, cron_schedule="30 * * * *",
+    | dg.AssetSelection.assets(crm_extraction),
+    tags=WAREHOUSE_WRITER_TAGS)
+sync_schedule = dg.ScheduleDefinition(job=land_build_sync_job, cron_schedule="30 2 * * *",
                                       default_status=dg.DefaultScheduleStatus.STOPPED)
+
+# run with an asset subset chosen by the sensors (revops/build_state.py plans it)
+build_sync_job = dg.define_asset_job(
+    "build_sync", selection=dg.AssetSelection.assets(dbt_warehouse, crm_sync, dashboard_snapshot, alerts),
+    tags=WAREHOUSE_WRITER_TAGS)
+fast_lane_job = dg.define_asset_job(
+    "fast_lane", selection=dg.AssetSelection.assets(*file_landing_assets, dbt_warehouse, crm_sync),
+    tags=WAREHOUSE_WRITER_TAGS)
