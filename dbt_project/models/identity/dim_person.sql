@@ -30,12 +30,11 @@ person_accounts as (
 segment_identities as (
     -- the names an identify call carries, under each id it names: the anonymousId of a browser, the userId of a
     -- server-side call (docs/landing.md: anonymousId or userId, not necessarily both)
-    select 'segment_anonymous_id' as identifier_type, anonymous_id as identifier_value, occurred_at, first_name,
-           last_name
+    select 'segment_anonymous_id:' || anonymous_id as identifier_id, occurred_at, first_name, last_name
     from segment_events
     where call_type = 'identify' and first_name is not null and anonymous_id is not null
     union all
-    select 'segment_user_id', user_id, occurred_at, first_name, last_name
+    select 'segment_user_id:' || user_id, occurred_at, first_name, last_name
     from segment_events
     where call_type = 'identify' and first_name is not null and user_id is not null
 ),
@@ -49,15 +48,12 @@ profiles as (
     union all
     select bridge.person_id, 2, prospects.updated_at, prospects.first_name, prospects.last_name, prospects.job_title
     from bridge
-    inner join prospects
-        on bridge.identifier_type = 'prospect_id' and cast(prospects.prospect_id as varchar) = bridge.identifier_value
+    inner join prospects on bridge.identifier_id = 'prospect_id:' || cast(prospects.prospect_id as varchar)
     union all
     select bridge.person_id, 3, segment_identities.occurred_at, segment_identities.first_name,
            segment_identities.last_name, cast(null as varchar)
     from bridge
-    inner join segment_identities
-        on bridge.identifier_type = segment_identities.identifier_type
-        and bridge.identifier_value = segment_identities.identifier_value
+    inner join segment_identities on bridge.identifier_id = segment_identities.identifier_id
 ),
 
 best_profiles as (
