@@ -6,16 +6,8 @@
     mart_stage_map joins the two. -#}
 with
 
-persons as (
-    select * from {{ ref('dim_person') }}
-),
-
-scores as (
-    select * from {{ ref('fct_lead_scores') }}
-),
-
-guardrails as (
-    select * from {{ ref('int_persons_guarded') }}
+assessed as (
+    select * from {{ ref('int_persons_assessed') }}
 ),
 
 routes as (
@@ -44,8 +36,13 @@ sentences as (
 ),
 
 owner_domains as (
-    -- the domain an owner sends sales email from: the one of their latest mailing
-    select owner_id, sending_domain
+    -- the domain an owner sends sales email from (the one of their latest mailing) and whether the kill switch
+    -- pauses it now
+    select
+        ranked.owner_id,
+        ranked.sending_domain,
+        paused_domains.sending_domain is not null as is_paused,
+        paused_domains.paused_since
     from (
         select
             cast(owner_id as varchar) as owner_id,
@@ -53,29 +50,30 @@ owner_domains as (
             row_number() over (partition by owner_id order by updated_at desc, mailing_id desc) as recency
         from mailings
     ) as ranked
-    where recency = 1
+    left join paused_domains on paused_domains.sending_domain = ranked.sending_domain
+    where ranked.recency = 1
 ),
 
 facts as (
     select
-        persons.person_id,
-        persons.first_seen_at,
-        scores.lead_score,
-        scores.grade,
-        scores.intent_score,
-        scores.top_reasons,
-        scores.reason_1,
-        scores.unknown_fit_fields,
-        guardrails.suppression_reason,
-        guardrails.is_contact_blocked,
-        guardrails.is_frequency_capped,
-        guardrails.touches_in_cap_window,
-        guardrails.last_touch_at,
-        guardrails.last_sales_touch_at,
-        guardrails.last_touch_channel,
-        guardrails.last_reply_at,
-        guardrails.last_meeting_booked_at,
-        guardrails.last_meeting_at,
+        assessed.person_id,
+        assessed.first_seen_at,
+        assessed.lead_score,
+        assessed.grade,
+        assessed.intent_score,
+        assessed.top_reasons,
+        assessed.reason_1,
+        assessed.unknown_fit_fields,
+        assessed.suppression_reason,
+        assessed.is_contact_blocked,
+        assessed.is_frequency_capped,
+        assessed.touches_in_cap_window,
+        assessed.last_touch_at,
+        assessed.last_sales_touch_at,
+        assessed.last_touch_channel,
+        assessed.last_reply_at,
+        assessed.last_meeting_booked_at,
+        assessed.last_meeting_at,
         routes.route,
         routes.reason_code,
         routes.route_confidence,
@@ -85,17 +83,14 @@ facts as (
         routes.exception_reason,
         routes.last_hand_raise_at,
         owner_domains.sending_domain as owner_sending_domain,
-        paused_domains.sending_domain is not null as is_sending_domain_paused,
-        paused_domains.paused_since,
+        coalesce(owner_domains.is_paused, false) as is_sending_domain_paused,
+        owner_domains.paused_since,
         as_of.as_of,
         cast(floor({{ seconds_between('routes.last_hand_raise_at', 'as_of.as_of') }} / 60) as integer)
             as minutes_since_hand_raise
-    from persons
-    inner join scores on scores.person_id = persons.person_id
-    inner join guardrails on guardrails.person_id = persons.person_id
-    inner join routes on routes.person_id = persons.person_id
+    from assessed
+    inner join routes on routes.person_id = assessed.person_id
     left join owner_domains on owner_domains.owner_id = routes.owner_id
-    left join paused_domains on paused_domains.sending_domain = owner_domains.sending_domain
     cross join as_of
 ),
 

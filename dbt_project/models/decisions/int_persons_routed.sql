@@ -8,8 +8,8 @@
     open load (the least loaded first), else var fallback_owner_queue: never no owner. Grain: person_id. -#}
 with
 
-persons as (
-    select * from {{ ref('dim_person') }}
+assessed as (
+    select * from {{ ref('int_persons_assessed') }}
 ),
 
 profiles as (
@@ -18,14 +18,6 @@ profiles as (
 
 owners as (
     select * from {{ ref('stg_hubspot__owners') }}
-),
-
-scores as (
-    select * from {{ ref('fct_lead_scores') }}
-),
-
-guardrails as (
-    select * from {{ ref('int_persons_guarded') }}
 ),
 
 signals as (
@@ -61,48 +53,46 @@ max_points as (
 unknown_upside as (
     -- the most an unknown fit field could add: does knowing it decide the route?
     select
-        scores.person_id,
+        assessed.person_id,
         coalesce(sum(max_points.max_points), 0) as unknown_fit_upside
-    from scores
+    from assessed
     left join max_points
-        on (max_points.dimension = 'employees' and scores.employees_points is null)
-        or (max_points.dimension = 'industry' and scores.industry_points is null)
-        or (max_points.dimension = 'territory' and scores.territory_points is null)
-        or (max_points.dimension = 'seniority' and scores.seniority_points is null)
-    group by scores.person_id
+        on (max_points.dimension = 'employees' and assessed.employees_points is null)
+        or (max_points.dimension = 'industry' and assessed.industry_points is null)
+        or (max_points.dimension = 'territory' and assessed.territory_points is null)
+        or (max_points.dimension = 'seniority' and assessed.seniority_points is null)
+    group by assessed.person_id
 ),
 
 conditions as (
     -- each routing condition named once; seeds/route_rules orders them and says what each one decides
     select
-        persons.person_id,
-        persons.confidence as identity_confidence,
-        persons.is_fuzzy_joined,
-        persons.is_oversized_cluster,
-        scores.lead_score,
-        scores.grade,
-        scores.intent_score,
-        scores.territory,
-        scores.unknown_fit_fields,
-        guardrails.suppression_reason,
+        assessed.person_id,
+        assessed.identity_confidence,
+        assessed.is_fuzzy_joined,
+        assessed.is_oversized_cluster,
+        assessed.lead_score,
+        assessed.grade,
+        assessed.intent_score,
+        assessed.territory,
+        assessed.unknown_fit_fields,
+        assessed.suppression_reason,
         hand_raises.last_hand_raise_at,
-        coalesce(guardrails.is_contact_blocked, false) as contact_blocked,
-        coalesce(guardrails.suppression_reason = 'existing_customer', false) as existing_customer,
-        coalesce(persons.is_shared_mailbox, false) as shared_mailbox,
-        persons.best_email is null and persons.primary_crm_contact_id is null as no_contact_point,
-        coalesce(guardrails.suppression_reason = 'open_opportunity', false) as open_opportunity,
-        coalesce(guardrails.suppression_reason = 'active_sequence', false) as active_sequence,
+        coalesce(assessed.is_contact_blocked, false) as contact_blocked,
+        coalesce(assessed.suppression_reason = 'existing_customer', false) as existing_customer,
+        coalesce(assessed.is_shared_mailbox, false) as shared_mailbox,
+        assessed.best_email is null and assessed.primary_crm_contact_id is null as no_contact_point,
+        coalesce(assessed.suppression_reason = 'open_opportunity', false) as open_opportunity,
+        coalesce(assessed.suppression_reason = 'active_sequence', false) as active_sequence,
         hand_raises.person_id is not null as hand_raiser,
-        coalesce(scores.lead_score >= {{ var('pursue_min_score') }}, false) as score_at_pursue_threshold,
-        coalesce(scores.unknown_fit_fields is not null and scores.intent_score >= {{ var('enrich_min_intent') }}
-                 and scores.lead_score + unknown_upside.unknown_fit_upside >= {{ var('pursue_min_score') }},
+        coalesce(assessed.lead_score >= {{ var('pursue_min_score') }}, false) as score_at_pursue_threshold,
+        coalesce(assessed.unknown_fit_fields is not null and assessed.intent_score >= {{ var('enrich_min_intent') }}
+                 and assessed.lead_score + unknown_upside.unknown_fit_upside >= {{ var('pursue_min_score') }},
                  false) as fit_unknown_could_pursue,
-        coalesce(scores.signal_count = 0 and scores.grade = 'D', false) as no_fit_no_signal
-    from persons
-    inner join scores on scores.person_id = persons.person_id
-    inner join guardrails on guardrails.person_id = persons.person_id
-    inner join unknown_upside on unknown_upside.person_id = persons.person_id
-    left join hand_raises on hand_raises.person_id = persons.person_id
+        coalesce(assessed.signal_count = 0 and assessed.grade = 'D', false) as no_fit_no_signal
+    from assessed
+    inner join unknown_upside on unknown_upside.person_id = assessed.person_id
+    left join hand_raises on hand_raises.person_id = assessed.person_id
 ),
 
 matched_rules as (
