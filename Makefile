@@ -104,8 +104,15 @@ bench-sync: install
 	@[ -f $(REVOPS_DUCKDB_PATH) ] || (echo "no warehouse at $(REVOPS_DUCKDB_PATH): run make demo first"; exit 1)
 	$(BIN)/python -m reverse_etl.bench
 
-bench-l: install
-	$(BIN)/python -m sandbox.world.bench --scales L
+# the L world end to end (revops/e2e_bench.py): generate (or reuse BENCH_WORLD), land the files but the last day, extract
+# the CRM from the sandbox, full build, one new day, a run with nothing new; time and peak memory per step, a table
+# on stdout and in bench_results/e2e_$(BENCH_SCALE).json. ~20 GB of world and a warehouse in BENCH_DIR; ~1 h
+BENCH_SCALE ?= L
+BENCH_DIR ?= /tmp/bench_l
+BENCH_WORLD ?= $(BENCH_DIR)/world_$(BENCH_SCALE)
+bench-l: install manifest
+	$(BIN)/python -m revops.e2e_bench --scale $(BENCH_SCALE) --seed $(SEED) --world $(BENCH_WORLD) \
+	    --workdir $(BENCH_DIR) --out bench_results/e2e_$(BENCH_SCALE).json
 
 # The RevOps dashboard on the newest marts snapshot (published by every build and sync) at http://127.0.0.1:8501:
 # `python -m dashboard` binds 127.0.0.1 with usage statistics off from any directory (dashboard/launch.py)
