@@ -28,32 +28,37 @@ joined_components as (
     {{ connected_components('clustered', 'identifier_id', 'joining_edges', 'identifier_id_a', 'identifier_id_b') }}
 ),
 
+joined as (
+    -- each identifier with its first-pass cluster and the component it is in after the fuzzy joins
+    select clustered.*, joined_components.component
+    from clustered
+    inner join joined_components on joined_components.node = clustered.identifier_id
+),
+
 joined_sizes as (
     select
-        joined_components.component,
+        component,
         count(*) as identifier_count,
-        count(distinct clustered.cluster_id) as first_pass_clusters
-    from joined_components
-    inner join clustered on clustered.identifier_id = joined_components.node
-    group by joined_components.component
+        count(distinct cluster_id) as first_pass_clusters
+    from joined
+    group by component
 ),
 
 assigned as (
     select
-        clustered.identifier_id,
-        clustered.cluster_id as first_pass_cluster_id,
-        clustered.is_in_oversized_component,
+        joined.identifier_id,
+        joined.cluster_id as first_pass_cluster_id,
+        joined.is_in_oversized_component,
         joined_sizes.first_pass_clusters > 1
             and joined_sizes.identifier_count <= {{ var('identity_cluster_size_cap') }} as is_fuzzy_joined,
         case
             when joined_sizes.first_pass_clusters > 1
                 and joined_sizes.identifier_count > {{ var('identity_cluster_size_cap') }}
-                then clustered.cluster_id
-            else joined_components.component
+                then joined.cluster_id
+            else joined.component
         end as cluster_id
-    from clustered
-    inner join joined_components on joined_components.node = clustered.identifier_id
-    inner join joined_sizes on joined_sizes.component = joined_components.component
+    from joined
+    inner join joined_sizes on joined_sizes.component = joined.component
 ),
 
 anchor_candidates as (
