@@ -19,6 +19,10 @@ esp_events as (
     select * from {{ ref('stg_esp__events') }}
 ),
 
+listed as (
+    select * from {{ ref('int_identifiers_listed') }}
+),
+
 freemail_domains as (
     select * from {{ ref('freemail_domains') }}
 ),
@@ -27,25 +31,13 @@ role_address_prefixes as (
     select * from {{ ref('role_address_prefixes') }}
 ),
 
-prospect_emails as (
-    select
-        prospects.prospect_id,
-        prospects.updated_at,
-        {{ explode_json_array('prospects.emails') }} as email
-    from prospects
-),
-
 merged_away_contacts as (
     -- docs/identity.md: every id in a contact's hs_merged_object_ids is an identifier of that contact's person, also when
     -- the merged-away record is not exported (HubSpot does not list it); the exported ones are sighted as contacts
-    select distinct trim(merged.merged_id) as contact_id, merged.created_at, merged.updated_at
-    from (
-        select created_at, updated_at, {{ explode_split('merged_contact_ids', ';') }} as merged_id
-        from contacts
-        where merged_contact_ids is not null
-    ) as merged
-    where nullif(trim(merged.merged_id), '') is not null
-        and not exists (select 1 from contacts as exported where exported.contact_id = trim(merged.merged_id))
+    select distinct identifier_value as contact_id, created_at, updated_at
+    from listed
+    where identifier_type = 'crm_contact_id'
+        and not exists (select 1 from contacts as exported where exported.contact_id = listed.identifier_value)
 ),
 
 sightings as (
@@ -62,8 +54,9 @@ sightings as (
     select 'sales_engagement', 'prospect_id', cast(prospect_id as varchar), updated_at, updated_at
     from prospects
     union all
-    select 'sales_engagement', 'email', {{ normalize_email('email') }}, updated_at, updated_at
-    from prospect_emails
+    select source, identifier_type, identifier_value, updated_at, updated_at
+    from listed
+    where identifier_type = 'email'
     union all
     select 'segment', 'segment_anonymous_id', trim(anonymous_id), occurred_at, occurred_at
     from segment_events

@@ -12,8 +12,8 @@ contacts as (
     select * from {{ ref('stg_hubspot__contacts') }}
 ),
 
-prospects as (
-    select * from {{ ref('stg_sales_engagement__prospects') }}
+listed as (
+    select * from {{ ref('int_identifiers_listed') }}
 ),
 
 segment_events as (
@@ -22,17 +22,6 @@ segment_events as (
 
 identity_rules as (
     select * from {{ ref('identity_rules') }}
-),
-
-prospect_emails as (
-    select prospect_id, updated_at, {{ explode_json_array('emails') }} as email
-    from prospects
-),
-
-merged_contacts as (
-    select contact_id, updated_at, {{ explode_split('merged_contact_ids', ';') }} as merged_id
-    from contacts
-    where merged_contact_ids is not null
 ),
 
 segment_ids as (
@@ -52,14 +41,15 @@ pairs as (
            'crm_contact_email' as rule, created_at as seen_at, 'CRM contact ' || contact_id as evidence
     from contacts
     union all
-    select 'crm_contact_id:' || contact_id, 'crm_contact_id:' || trim(merged_id),
-           'crm_merge', updated_at, 'CRM contact ' || contact_id || ' merged ' || trim(merged_id)
-    from merged_contacts
-    where nullif(trim(merged_id), '') is not null
+    select 'crm_contact_id:' || record_id, 'crm_contact_id:' || identifier_value,
+           'crm_merge', updated_at, 'CRM contact ' || record_id || ' merged ' || identifier_value
+    from listed
+    where identifier_type = 'crm_contact_id'
     union all
-    select 'prospect_id:' || cast(prospect_id as varchar), 'email:' || {{ normalize_email('email') }},
-           'prospect_email', updated_at, 'prospect ' || cast(prospect_id as varchar)
-    from prospect_emails
+    select 'prospect_id:' || record_id, 'email:' || identifier_value,
+           'prospect_email', updated_at, 'prospect ' || record_id
+    from listed
+    where identifier_type = 'email'
     union all
     -- one identify call links whichever of anonymousId, userId and traits.email it carries
     select anonymous_node, user_node, 'segment_identify', occurred_at, 'identify ' || message_id
