@@ -54,7 +54,7 @@ demo: world manifest
 	HUBSPOT_BASE_URL=$$(cat data/crm_server.url) $(BIN)/revops land --landing-dir $(REVOPS_WORLD_DIR)/landing \
 	    --duckdb $(REVOPS_DUCKDB_PATH)
 	$(BIN)/revops check --layer raw
-	$(BIN)/revops build
+	$(BIN)/revops build --changed
 	$(BIN)/revops eval identity
 	$(BIN)/revops eval scoring
 	$(BIN)/revops kpis
