@@ -6,12 +6,17 @@
     the id. -#}
 
 {#- An event log (source `source_name`, table `table`: ESP events, Segment calls): every event once, its delivery
-    key (record_key) as `id_column`, the caller's columns, the file it landed from and landed_at. -#}
-{% macro event_log_staging(source_name, table, id_column) -%}
+    key (record_key) as `id_column`, the caller's columns, the file it landed from and landed_at. `incremental`
+    (the model's is_incremental()): only the files landed since the last run. -#}
+{% macro event_log_staging(source_name, table, id_column, incremental=false) -%}
 with
 
 source as (
     select * from {{ source(source_name, table) }}
+    {%- if incremental %}
+    -- incremental (macros/incremental.sql): the files landed since the last run, whole
+    where {{ landed_after_high_water_mark() }}
+    {%- endif %}
 ),
 
 final as (
@@ -74,13 +79,24 @@ select * from final
 
 {#- A sales-engagement export (source sales_engagement, table `table`): its numeric id as `id_column`, the caller's
     columns, updatedAt and the file and line it landed from; latest version by update time, then the later export
-    file and line, with version_count (how many versions were landed). -#}
-{% macro sales_engagement_staging(table, id_column) -%}
+    file and line, with version_count (how many versions were landed). `incremental` (the model's
+    is_incremental()): only the records with a version landed since the last run. -#}
+{% macro sales_engagement_staging(table, id_column, incremental=false) -%}
 with
 
 source as (
     select * from {{ source('sales_engagement', table) }}
 ),
+
+{%- if incremental %}
+
+changed as (
+    -- incremental (macros/incremental.sql): every version of each record with a version landed since the last run
+    select cast({{ json_text('record', '$.id') }} as bigint) as record_id
+    from source
+    where {{ landed_after_high_water_mark() }}
+),
+{%- endif %}
 
 versions as (
     select
@@ -90,6 +106,9 @@ versions as (
         file as landed_from_file,
         line as landed_from_line
     from source
+    {%- if incremental %}
+    where cast({{ json_text('record', '$.id') }} as bigint) in (select record_id from changed)
+    {%- endif %}
 ),
 
 final as (

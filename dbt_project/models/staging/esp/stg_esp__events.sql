@@ -1,4 +1,7 @@
-{% call event_log_staging('esp', 'esp_events', 'esp_event_id') %}
+{#- Incremental (docs/architecture.md): each run adds the files landed since the last one; a file landed again
+    (changed) replaces its rows. -#}
+{{ config(**incremental_by_partition('landed_from_file')) }}
+{% call event_log_staging('esp', 'esp_events', 'esp_event_id', incremental=is_incremental()) %}
         {{ json_text('record', '$.email') }} as recipient_email,
         {{ json_text('record', '$.event') }} as event_type,
         {{ unix_seconds_to_utc("cast(" ~ json_text('record', '$.timestamp') ~ " as bigint)") }} as event_at,

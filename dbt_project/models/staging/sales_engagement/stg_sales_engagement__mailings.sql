@@ -1,4 +1,7 @@
-{% call sales_engagement_staging('se_mailings', 'mailing_id') %}
+{#- Incremental (docs/architecture.md): each run recomputes the mailings with a version landed since the last
+    one, from all their versions. -#}
+{{ config(**incremental_by_key('mailing_id')) }}
+{% call sales_engagement_staging('se_mailings', 'mailing_id', incremental=is_incremental()) %}
         cast({{ json_text('record', '$.prospectId') }} as bigint) as prospect_id,
         cast({{ json_text('record', '$.sequenceId') }} as bigint) as sequence_id,
         cast({{ json_text('record', '$.sequenceStepId') }} as bigint) as sequence_step_id,

@@ -1,4 +1,7 @@
-{% call event_log_staging('segment', 'segment_events', 'message_id') %}
+{#- Incremental (docs/architecture.md): each run adds the files landed since the last one; a file landed again
+    (changed) replaces its rows. -#}
+{{ config(**incremental_by_partition('landed_from_file')) }}
+{% call event_log_staging('segment', 'segment_events', 'message_id', incremental=is_incremental()) %}
         {{ json_text('record', '$.type') }} as call_type,
         {{ json_text('record', '$.event') }} as event_name,
         {{ json_text('record', '$.anonymousId') }} as anonymous_id,

@@ -1,0 +1,45 @@
+{#- Incremental models (docs/architecture.md, "Incremental models"). A run processes what landed after the model's
+    high-water mark (the latest landed_at it holds) and rewrites whole groups of rows: the landed files of an event
+    log, the days an event falls on (widened by a model's window), or the records that have a new version. The same
+    SQL works on an engine whose plain tables can only overwrite partitions or append (Spark parquet, no merge):
+    the config is chosen here per adapter, and `dbt build --full-refresh` rebuilds any of them from raw. -#}
+
+{#- Config of a model that rewrites every group of rows (`partition`: a column, a day or a landed file) its new
+    rows fall in: each run's output holds all rows of those groups. DuckDB: delete+insert by that column; Spark:
+    insert_overwrite of those partitions. A changed column list fails the run: rebuild with --full-refresh. -#}
+{% macro incremental_by_partition(partition) -%}
+    {{ return(adapter.dispatch('incremental_by_partition')(partition)) }}
+{%- endmacro %}
+
+{% macro default__incremental_by_partition(partition) -%}
+    {{ return({'materialized': 'incremental', 'incremental_strategy': 'delete+insert', 'unique_key': partition,
+               'on_schema_change': 'fail'}) }}
+{%- endmacro %}
+
+{% macro spark__incremental_by_partition(partition) -%}
+    {{ return({'materialized': 'incremental', 'incremental_strategy': 'insert_overwrite', 'partition_by': [partition],
+               'file_format': 'parquet', 'on_schema_change': 'fail'}) }}
+{%- endmacro %}
+
+{#- Config of a model that rewrites single rows (`key`: a column, the model's grain): each run's output holds the
+    rows that are new or whose inputs changed. DuckDB: delete+insert by that key. Plain parquet tables cannot
+    replace a row (that would be a merge), so on Spark the model is a table rebuilt each run. -#}
+{% macro incremental_by_key(key) -%}
+    {{ return(adapter.dispatch('incremental_by_key')(key)) }}
+{%- endmacro %}
+
+{% macro default__incremental_by_key(key) -%}
+    {{ return({'materialized': 'incremental', 'incremental_strategy': 'delete+insert', 'unique_key': key,
+               'on_schema_change': 'fail'}) }}
+{%- endmacro %}
+
+{% macro spark__incremental_by_key(key) -%}
+    {{ return({'materialized': 'table', 'file_format': 'parquet'}) }}
+{%- endmacro %}
+
+{#- A condition on `column` (a landing time) of rows landed after the high-water mark: the latest `column` in
+    {{ this }}, or any row when it holds none yet. Only inside an is_incremental() block. -#}
+{% macro landed_after_high_water_mark(column='landed_at', this_column=none) -%}
+    ({{ column }} > (select max({{ this_column or column }}) from {{ this }})
+     or not exists (select 1 from {{ this }} where {{ this_column or column }} is not null))
+{%- endmacro %}
