@@ -17,7 +17,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import queue
+import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from datetime import datetime, timezone
 from dataclasses import dataclass, field
@@ -245,48 +248,59 @@ def _associations(client: HubSpotClient, obj: str, to_obj: str, ids: list[str]) 
     return [(str(r["from"]["id"]), str(t["toObjectId"])) for r in res.get("results", []) for t in r.get("to", [])]
 
 
-def extract_object(con, client: HubSpotClient, obj: str, full_refresh: bool = False,
-                   on_page: Callable[[ExtractResult], None] | None = None,
-                   search_interval_s: float = 0.21) -> ExtractResult:
-    """Incremental extraction of one object type (search API, windowed), then its archived records."""
+@dataclass
+class _Page:
+    results: list
+    request: str
+    newest: int | None      # the newest last-modified time on the page (epoch ms), the cursor once it landed
+
+
+SEARCH_PER_S = 5  # HubSpot's search limit per token: 5 requests in any second
+
+
+class _SearchPace:
+    """Send a search only when the one SEARCH_PER_S searches back has been answered more than a second ago: its
+    arrival at the server was before its answer, so no second at the server can hold more than SEARCH_PER_S
+    arrivals, however late a request left (a busy process delays sends by tens of ms; pacing by send times alone
+    drew 14 429s on M, each costing a 1-second Retry-After). Costs one round trip a second: ~97 % of the limit."""
+
+    def __init__(self) -> None:
+        self.answered: deque[float] = deque(maxlen=SEARCH_PER_S)
+
+    def wait(self) -> None:
+        if len(self.answered) == SEARCH_PER_S:
+            time.sleep(max(0.0, self.answered[0] + 1.0 - time.monotonic()))
+
+    def done(self) -> None:
+        self.answered.append(time.monotonic())
+
+
+def _search_pages(client: HubSpotClient, obj: str, cursor: int, pace: _SearchPace, stop: threading.Event):
+    """The object's search pages from `cursor`, in order, windowed past the result cap, paced under the search
+    limit. Runs in its own thread so the next search is on the wire while a page lands."""
     spec = OBJECTS[obj]
     prop = spec["cursor"]
-    if full_refresh:
-        con.execute("delete from raw.crm_cursors where object = ?", [obj])
-    row = con.execute("select cursor_ms from raw.crm_cursors where object = ?", [obj]).fetchone()
-    cursor = row[0] if row else 0
-    res = ExtractResult(obj)
-    window_start, after, last_search = cursor, None, 0.0
-    while True:
+    window_start, after = cursor, None
+    while not stop.is_set():
         body = {"filterGroups": [{"filters": [{"propertyName": prop, "operator": "GTE", "value": str(window_start)}]}],
                 "sorts": [{"propertyName": prop, "direction": "ASCENDING"}],
                 "properties": spec["properties"], "limit": SEARCH_PAGE}
         if after:
             body["after"] = after
         # search has its own per-second limit (HubSpot: 5/s): pace instead of collecting 429s
-        time.sleep(max(0.0, last_search + search_interval_s - time.monotonic()))
-        last_search = time.monotonic()
-        page = client.request("POST", f"/crm/v3/objects/{obj}/search", json=body)
+        pace.wait()
+        try:
+            page = client.request("POST", f"/crm/v3/objects/{obj}/search", json=body)
+        finally:
+            pace.done()
         results = page.get("results", [])
-        request = f"POST /crm/v3/objects/{obj}/search {prop}>={window_start} after={after or 0}"
-        ids = [str(r["id"]) for r in results if isinstance(r, dict) and r.get("id")]
-        assoc = {to: _associations(client, obj, to, ids) for to in spec["assoc"]}
         newest = max((ms for r in results if isinstance(r, dict) and isinstance(r.get("properties"), dict)
                       and (ms := _ms(r["properties"].get(prop))) is not None), default=None)
-        landed, dup, bad, echoes = _land_page(con, obj, results, request, False, newest, assoc)
-        res.pages += 1
-        res.read += len(results)
-        res.landed += landed
-        res.duplicates += dup
-        res.quarantined += bad
-        res.echoes += echoes
-        res.extra["associations"] = res.extra.get("associations", 0) + sum(len(p) for p in assoc.values())
-        if on_page:
-            on_page(res)
+        yield _Page(results, f"POST /crm/v3/objects/{obj}/search {prop}>={window_start} after={after or 0}", newest)
         nxt = (page.get("paging") or {}).get("next", {}).get("after")
         seen = int(after or 0) + len(results)
         if not results or page.get("total", 0) <= seen:
-            break
+            return
         if nxt and int(nxt) + SEARCH_PAGE <= SEARCH_CAP:
             after = nxt
             continue
@@ -296,7 +310,75 @@ def extract_object(con, client: HubSpotClient, obj: str, full_refresh: bool = Fa
             raise RuntimeError(f"{obj}: more records than one search returns share {prop}={window_start}; "
                                "cannot window the search")
         window_start, after = newest, None
-        res.windows += 1
+        yield "window"
+
+
+_DONE = object()
+
+
+def _prefetched(pages, stop: threading.Event, depth: int = 3):
+    """Iterate `pages` in a thread, `depth` ahead: searches keep going at their limit while the caller reads
+    associations and lands (HubSpot's other endpoints have their own limit). A failure on either side stops
+    both; what was fetched ahead and not landed is read again next run (the cursor moves only with landed pages)."""
+    q: queue.Queue = queue.Queue(maxsize=depth)
+
+    def run():
+        try:
+            for item in pages:
+                while not stop.is_set():
+                    try:
+                        q.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(_DONE)
+        except BaseException as e:  # handed to the caller, raised there
+            q.put(e)
+
+    worker = threading.Thread(target=run, name="crm-search", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = q.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join(timeout=60)
+
+
+def extract_object(con, client: HubSpotClient, obj: str, full_refresh: bool = False,
+                   on_page: Callable[[ExtractResult], None] | None = None,
+                   pace: _SearchPace | None = None) -> ExtractResult:
+    """Incremental extraction of one object type (search API, windowed), then its archived records."""
+    spec = OBJECTS[obj]
+    if full_refresh:
+        con.execute("delete from raw.crm_cursors where object = ?", [obj])
+    row = con.execute("select cursor_ms from raw.crm_cursors where object = ?", [obj]).fetchone()
+    cursor = row[0] if row else 0
+    res = ExtractResult(obj)
+    stop = threading.Event()
+    for page in _prefetched(_search_pages(client, obj, cursor, pace or _SearchPace(), stop), stop):
+        if isinstance(page, str):  # a new search window
+            res.windows += 1
+            continue
+        ids = [str(r["id"]) for r in page.results if isinstance(r, dict) and r.get("id")]
+        assoc = {to: _associations(client, obj, to, ids) for to in spec["assoc"]}
+        landed, dup, bad, echoes = _land_page(con, obj, page.results, page.request, False, page.newest, assoc)
+        res.pages += 1
+        res.read += len(page.results)
+        res.landed += landed
+        res.duplicates += dup
+        res.quarantined += bad
+        res.echoes += echoes
+        res.extra["associations"] = res.extra.get("associations", 0) + sum(len(p) for p in assoc.values())
+        if on_page:
+            on_page(res)
     res.extra["archived"] = _extract_archived(con, client, obj)
     return res
 
@@ -348,7 +430,8 @@ def extract_all(con, client: HubSpotClient, objects: list[str] | None = None, fu
     ensure_schema(con)
     out = {}
     owners = extract_owners(con, client)
+    pace = _SearchPace()  # one limit for every object's searches
     for obj in objects or list(OBJECTS):
-        out[obj] = extract_object(con, client, obj, full_refresh=full_refresh, on_page=on_page)
+        out[obj] = extract_object(con, client, obj, full_refresh=full_refresh, on_page=on_page, pace=pace)
     out["owners"] = ExtractResult("owners", read=owners, landed=owners)
     return out
