@@ -40,6 +40,23 @@
 {#- A condition on `column` (a landing time) of rows landed after the high-water mark: the latest `column` in
     {{ this }}, or any row when it holds none yet. Only inside an is_incremental() block. -#}
 {% macro landed_after_high_water_mark(column='landed_at', this_column=none) -%}
-    ({{ column }} > (select max({{ this_column or column }}) from {{ this }})
-     or not exists (select 1 from {{ this }} where {{ this_column or column }} is not null))
+    {%- set mark = this_column or column -%}
+    {%- do check_incremental_columns([mark]) -%}
+    ({{ column }} > (select max(kept.{{ mark }}) from {{ this }} as kept)
+     or not exists (select 1 from {{ this }} as kept where kept.{{ mark }} is not null))
+{%- endmacro %}
+
+{#- An incremental model's table built by an earlier version of it (a table before it became incremental, or
+    without a column the incremental run reads) cannot be added to: say so, and how to rebuild it. -#}
+{% macro check_incremental_columns(columns) -%}
+    {%- if execute and this is not string -%}
+        {%- set relation = adapter.get_relation(this.database, this.schema, this.identifier) -%}
+        {%- if relation is not none -%}
+            {%- set have = adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list -%}
+            {%- for c in columns if c | lower not in have -%}
+                {{ exceptions.raise_compiler_error(this ~ " has no column " ~ c ~ ": it was built by an earlier "
+                    ~ "version of the model. Rebuild it: dbt build --full-refresh --select " ~ this.identifier) }}
+            {%- endfor -%}
+        {%- endif -%}
+    {%- endif -%}
 {%- endmacro %}

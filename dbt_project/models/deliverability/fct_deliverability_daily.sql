@@ -1,7 +1,13 @@
 {#- Deliverability per sending domain per UTC day (grain: sending_domain, day_utc), every day from the domain's first
     event to the last day in the data, with the trailing window (var kill_switch_window_days: d-6..d) and the
     kill switch of docs/kpis.md: paused on day d when the window holds >= kill_switch_min_sends sends and its bounce
-    rate > kill_switch_max_bounce_rate or its complaint rate > kill_switch_max_complaint_rate. -#}
+    rate > kill_switch_max_bounce_rate or its complaint rate > kill_switch_max_complaint_rate.
+    Incremental by day (docs/architecture.md): the events are counted again per domain and day (a group-by over
+    int_sending_events_unioned), and from the first day whose counts differ from the table's (a new day, a late
+    event, an event a re-export took away) every day is rewritten, its trailing window reading the recounted days
+    before it. -#}
+{{ config(**incremental_by_partition('day_utc')) }}
+
 with
 
 events as (
@@ -28,6 +34,26 @@ domain_ranges as (
     from daily
     group by sending_domain
 ),
+{%- if is_incremental() %}
+
+rewrite_from as (
+    -- the first day whose counts differ from the table's
+    select min(coalesce(daily.day_utc, kept.day_utc)) as first_day
+    from daily
+    full outer join {{ this }} as kept
+        on kept.sending_domain = daily.sending_domain and kept.day_utc = daily.day_utc
+    where coalesce(daily.sends, 0) <> coalesce(kept.sends, 0)
+        or coalesce(daily.bounces, 0) <> coalesce(kept.bounces, 0)
+        or coalesce(daily.complaints, 0) <> coalesce(kept.complaints, 0)
+        or coalesce(daily.unsubscribes, 0) <> coalesce(kept.unsubscribes, 0)
+),
+
+window_start as (
+    -- the rewritten days and the days their trailing windows reach back to
+    select cast({{ dbt.dateadd('day', 1 - var('kill_switch_window_days'), 'first_day') }} as date) as first_day
+    from rewrite_from
+),
+{%- endif %}
 
 spine as (
     select
@@ -40,6 +66,9 @@ spine as (
             {{ explode_range(dbt.datediff('first_day', 'last_day', 'day') ~ ' + 1') }} as day_offset
         from domain_ranges
     ) as offsets
+    {%- if is_incremental() %}
+    where cast({{ dbt.dateadd('day', 'day_offset - 1', 'first_day') }} as date) >= (select first_day from window_start)
+    {%- endif %}
 ),
 
 filled as (
@@ -85,6 +114,9 @@ final as (
             when complaints_7d * 1.0 / sends_7d > {{ var('kill_switch_max_complaint_rate') }} then 'complaint rate'
         end as pause_reason
     from windowed
+    {%- if is_incremental() %}
+    where day_utc >= (select first_day from rewrite_from)
+    {%- endif %}
 )
 
 select * from final
