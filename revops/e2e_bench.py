@@ -21,10 +21,11 @@ Steps (the commands an operator runs, `revops ...`, as child processes):
 Peak memory of a step is the largest sum of resident memory over its process tree (sampled every 0.2 s, the
 CRM server included where the step talks to it) — the figure the 8 GiB target is checked against — and the
 largest single process (getrusage of the waited child). A step that fails, runs out of memory, passes
-`--max-rss-gib` (the machine is shared: it is stopped) or `--step-timeout` is reported as such and the
-benchmark goes on; the table is printed and written (`--out`, JSON) whatever happens, and the JSON after every
-step. Targets (DESIGN 9): files landed + full build <= 20 min at <= 8 GiB (L); CRM extraction >= 90 % of the
-rate-limit ceiling; at M a run with no new data <= 10 s and one new day <= 10 % of a full build.
+`--max-rss-gib` (the machine is shared: it is stopped) or `--step-timeout` (`--build-timeout` for a build) is
+reported as such and the benchmark goes on; the table is printed and written (`--out`, JSON) whatever happens,
+and the JSON after every step. Targets (DESIGN 9): files landed + full build <= 20 min at <= 8 GiB (L); CRM
+extraction >= 90 % of the rate-limit ceiling; at M a run with no new data <= 10 s and one new day <= 10 % of a
+full build.
 """
 
 from __future__ import annotations
@@ -364,9 +365,11 @@ class Bench:
     def revops(self, *args: str) -> list[str]:
         return [sys.executable, "-m", "revops.cli", *args]
 
-    def child(self, label: str, args: list[str], env: dict | None = None, also: list[int] = ()) -> Proc:
+    def child(self, label: str, args: list[str], env: dict | None = None, also: list[int] = (),
+              timeout: float | None = None) -> Proc:
         return run_child(label, args, self.work / "logs" / f"{label}.log", env or self.env, also, nice=self.a.nice,
-                         max_rss=self.a.max_rss_gib * GIB, timeout=self.a.step_timeout, every=self.a.progress_every)
+                         max_rss=self.a.max_rss_gib * GIB, timeout=timeout or self.a.step_timeout,
+                         every=self.a.progress_every)
 
     def add(self, step: Step) -> Step:
         self.steps.append(step)
@@ -506,7 +509,8 @@ class Bench:
             step.detail["crm_records_read"] = sum(v["read"] for v in step.detail["crm"].values())
             share = req["share_of_ceiling"] or 0
             step.target += f" ({req['ceiling_per_s']} req/s)"
-            step.verdict = (f"{share:.0%} " + ("ok" if share >= CRM_SHARE else "MISSED")) if step.status.startswith("ok") else "-"
+            step.verdict = (f"{share:.0%} " + ("ok" if share >= CRM_SHARE else "MISSED")
+                            if step.status.startswith("ok") else "-")
         self.add(step)
 
     # 4, and the builds of 5 and 6
@@ -515,7 +519,7 @@ class Bench:
         t0 = time.time()
         log = self.work / "logs" / f"{label}.log"
         since = log.stat().st_size if log.exists() else 0
-        p = self.child(label, self.revops("build", "--duckdb", str(self.db), *extra))
+        p = self.child(label, self.revops("build", "--duckdb", str(self.db), *extra), timeout=self.a.build_timeout)
         _fill(step, p)
         text = log.read_bytes()[since:].decode("utf-8", "replace")
         if m := re.search(r"built (\d+) dbt nodes", text):
@@ -647,8 +651,9 @@ def _num(v, fmt="{:,}") -> str:
 
 
 def print_table(steps: list[Step], meta: dict) -> None:
-    print(f"\nscale {meta['scale']} (seed {meta['seed']}), code {meta['code']}, {meta['cpus']} CPUs, {meta['memory_gib']} GiB, nice "
-          f"{meta['nice']}; load average at start {', '.join(f'{x:.1f}' for x in meta['load_average_at_start'])}")
+    print(f"\nscale {meta['scale']} (seed {meta['seed']}), code {meta['code']}, {meta['cpus']} CPUs, "
+          f"{meta['memory_gib']} GiB, nice {meta['nice']}; load average at start "
+          + ", ".join(f"{x:.1f}" for x in meta["load_average_at_start"]))
     head = ("step", "seconds", "records", "rate", "peak RSS GiB", "target", "verdict")
     rows = [(s.name, _num(s.seconds, "{:,.1f}"), (f"{s.records:,} {s.unit}" if s.records is not None else ""),
              (f"{s.rate:,} {s.rate_unit}" if s.rate is not None else ""),
@@ -684,7 +689,8 @@ def main() -> None:
     ap.add_argument("--out", type=Path, help="JSON results (default bench_results/e2e_<scale>.json)")
     ap.add_argument("--nice", type=int, default=0, help="niceness of the steps (a shared machine)")
     ap.add_argument("--max-rss-gib", type=float, default=18.0, help="stop a step whose processes pass this")
-    ap.add_argument("--step-timeout", type=float, default=90 * 60, help="stop a step after this many seconds")
+    ap.add_argument("--step-timeout", type=float, default=3 * 3600, help="stop a step after this many seconds")
+    ap.add_argument("--build-timeout", type=float, default=90 * 60, help="stop a build after this many seconds")
     ap.add_argument("--progress-every", type=float, default=30.0, help="seconds between progress lines")
     ap.add_argument("--new-day-build-args", help="arguments of `revops build` for the new-day and no-change "
                     "builds (default: the build's state-aware option if its --help shows one, else none)")
