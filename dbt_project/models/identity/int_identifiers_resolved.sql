@@ -1,7 +1,8 @@
 {#- Every identifier with its person (docs/identity.md): the first-pass clusters joined by the fuzzy edges, unless that
     would make a person larger than the size cap (then the fuzzy joins of that group are dropped). person_id
-    derives from the cluster's anchor, its smallest CRM contact id (its oldest contact) or, without one, the
-    identifier seen first (ties by value), so new data keeps everyone's id except where clusters merge or split. -#}
+    derives from the cluster's anchor, the identifier seen first (at the same time a CRM contact id before others,
+    the smaller one first, then by value): new data, including the contact our own sync creates for a person
+    (created now, after everything the person did), keeps everyone's id except where clusters merge or split. -#}
 with
 
 clustered as (
@@ -62,18 +63,19 @@ assigned as (
 ),
 
 anchor_candidates as (
-    -- the smallest CRM contact id (numerically: ids grow over time), else the identifier seen first
+    -- the identifier seen first: a later identifier never takes the anchor, so it never changes a person's id
+    -- (a CRM contact id first among those seen at once, as a contact and its email are; CRM ids grow over time)
     select
         assigned.cluster_id,
         identifiers.identifier_id,
         row_number() over (
             partition by assigned.cluster_id
             order by
+                identifiers.first_seen_at,
                 case when identifiers.identifier_type = 'crm_contact_id' then 0 else 1 end,
                 case when identifiers.identifier_type = 'crm_contact_id'
                     then {{ dbt.safe_cast('identifiers.identifier_value', api.Column.translate_type('bigint')) }}
                 end,
-                identifiers.first_seen_at,
                 identifiers.identifier_id
         ) as anchor_rank
     from assigned
