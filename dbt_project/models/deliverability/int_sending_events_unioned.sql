@@ -65,18 +65,22 @@ events as (
 ),
 {%- if is_incremental() %}
 
-landed_since_last_run as (
-    select * from events where {{ landed_after_high_water_mark() }}
+landed_records as (
+    -- every record landed since the last run, with events or not (a mailing's later version may have none)
+    select 'esp' as source, esp_event_id as event_key from esp_events where {{ landed_after_high_water_mark() }}
+    union all
+    select 'sales_engagement', cast(mailing_id as varchar) from mailings where {{ landed_after_high_water_mark() }}
 ),
 
 rewritten_days as (
-    select event_day from landed_since_last_run
+    select events.event_day
+    from events
+    inner join landed_records on landed_records.source = events.source and landed_records.event_key = events.event_key
     union
     -- a record landed again (a mailing's later version) may have left a day: its earlier events' days
     select kept.event_day
     from {{ this }} as kept
-    inner join landed_since_last_run as landed
-        on landed.source = kept.source and landed.event_key = kept.event_key
+    inner join landed_records on landed_records.source = kept.source and landed_records.event_key = kept.event_key
 ),
 {%- endif %}
 

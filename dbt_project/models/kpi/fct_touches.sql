@@ -2,15 +2,13 @@
     emitter marketing:<campaign_id>), sales email delivered (a mailing's deliveredAt, sales:<sequenceId>), a
     logged outbound call (hs_timestamp, sales:call:<owner id>), and meetings at the moment they were booked
     (createdAt, sales:meeting:<owner id>), which count as sales touches for speed-to-lead but not as touches for
-    double-touch rates. person_id by the identity bridge. -#}
+    double-touch rates. person_id by the identity bridge. The emails come from int_email_touches_collected
+    (incremental by day, before identity); their person is joined here on each run (a hash join on the identifier
+    node), so a merge or split of persons reaches touches of every day. -#}
 with
 
-esp_events as (
-    select * from {{ ref('stg_esp__events') }}
-),
-
-mailings as (
-    select * from {{ ref('stg_sales_engagement__mailings') }}
+email_touches as (
+    select * from {{ ref('int_email_touches_collected') }}
 ),
 
 resolved_engagements as (
@@ -21,34 +19,18 @@ bridge as (
     select * from {{ ref('bridge_person_identifier') }}
 ),
 
-marketing_emails as (
+emails as (
     select
-        'esp:' || esp_events.esp_event_id as touch_id,
-        esp_events.event_at as touched_at,
+        email_touches.touch_id,
+        email_touches.touched_at,
         bridge.person_id,
-        'marketing:' || coalesce(esp_events.campaign_id, 'unknown') as emitter,
-        'marketing' as emitter_kind,
-        'email' as channel,
-        esp_events.sending_domain,
-        cast(null as varchar) as owner_id
-    from esp_events
-    inner join bridge on bridge.identifier_id = 'email:' || {{ normalize_email('esp_events.recipient_email') }}
-    where esp_events.event_type = 'delivered'
-),
-
-sales_emails as (
-    select
-        'mailing:' || cast(mailings.mailing_id as varchar),
-        mailings.delivered_at,
-        bridge.person_id,
-        'sales:' || cast(mailings.sequence_id as varchar),
-        'sales',
-        'email',
-        mailings.sending_domain,
-        cast(mailings.owner_id as varchar)
-    from mailings
-    inner join bridge on bridge.identifier_id = 'prospect_id:' || cast(mailings.prospect_id as varchar)
-    where mailings.delivered_at is not null
+        email_touches.emitter,
+        email_touches.emitter_kind,
+        email_touches.channel,
+        email_touches.sending_domain,
+        email_touches.owner_id
+    from email_touches
+    inner join bridge on bridge.identifier_id = email_touches.identifier_id
 ),
 
 engagements as (
@@ -76,9 +58,7 @@ sales_engagements as (
 ),
 
 unioned as (
-    select * from marketing_emails
-    union all
-    select * from sales_emails
+    select * from emails
     union all
     select * from sales_engagements
 ),
