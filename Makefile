@@ -20,7 +20,7 @@ export REVOPS_WORLD_DIR ?= $(CURDIR)/data/world
 # The sandbox CRM accepts this token; a real portal's private-app token comes from your environment.
 export HUBSPOT_TOKEN ?= sandbox-local-token
 
-.PHONY: demo test install manifest world serve dashboard screenshots browser bench bench-identity bench-sync bench-l dev docs clean
+.PHONY: demo test install manifest world serve dashboard screenshots browser bench bench-identity bench-sync bench-l bench-latency dev docs clean
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -113,6 +113,16 @@ BENCH_WORLD ?= $(BENCH_DIR)/world_$(BENCH_SCALE)
 bench-l: install manifest
 	$(BIN)/python -m revops.e2e_bench --scale $(BENCH_SCALE) --seed $(SEED) --world $(BENCH_WORLD) \
 	    --workdir $(BENCH_DIR) --out bench_results/e2e_$(BENCH_SCALE).json
+
+# a demo request's latency through the Dagster fast lane (revops/latency_bench.py): on M in steady state (land, build,
+# sync; dagster-daemon with the sensors fast_lane_on_new_files and build_when_data_changed), one new Segment file with
+# 20 Demo Requested events for known people, each timed until its call task is in the sandbox CRM; p50/p95 (target p95
+# <= 60 s), the Dagster runs' steps and dbt models, in bench_results/latency_M.json. ~15 min, in LATENCY_DIR
+LATENCY_WORLD ?= /tmp/worlds/m
+LATENCY_DIR ?= /tmp/bench_latency
+bench-latency: install manifest
+	$(BIN)/python -m revops.latency_bench --scale M --seed $(SEED) --world $(LATENCY_WORLD) --workdir $(LATENCY_DIR) \
+	    --out bench_results/latency_M.json
 
 # The RevOps dashboard on the newest marts snapshot (published by every build and sync) at http://127.0.0.1:8501:
 # `python -m dashboard` binds 127.0.0.1 with usage statistics off from any directory (dashboard/launch.py)
