@@ -6,6 +6,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import duckdb
@@ -137,6 +138,95 @@ def test_kill_9_mid_landing_then_rerun_equals_a_clean_run(landed, world_s, tmp_p
     assert con.execute("select count(*) from raw.quarantine where source = 'segment_events'").fetchone()[0] == 0
     con.close()
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    crashed, clean = table_state(db), table_state(clean_db)
+    for k in clean:
+        assert crashed[k] == clean[k], k
+
+
+def test_a_batch_that_commits_by_checkpointing_writes_no_log_and_lands_the_same(landed, world_s, tmp_path,
+                                                                                  monkeypatch):
+    """A batch of at least DIRECT_CHECKPOINT_BYTES commits as a checkpoint: its rows go into the database file once,
+    never into the write-ahead log; the connection's checkpoint_threshold is as it was; the tables equal those of
+    the clean landing (whose smaller batches commit through the log)."""
+    import revops.landing.files as files
+
+    clean_db, _ = landed
+    db = tmp_path / "direct.duckdb"
+    wal = Path(str(db) + ".wal")
+    con = duckdb.connect(str(db))
+    ensure_schema(con)
+    con.execute("checkpoint")
+    con.execute("set checkpoint_threshold = '123.0 MiB'")
+    monkeypatch.setattr(files, "DIRECT_CHECKPOINT_BYTES", 0)
+    for name, src in SOURCES.items():
+        land_source(con, src, world_s / "landing")
+        assert not wal.exists() or wal.stat().st_size == 0, name  # nothing of the batch went through the log
+    assert con.execute("select current_setting('checkpoint_threshold')").fetchone()[0] == "123.0 MiB"
+    con.close()
+    assert table_state(db) == table_state(clean_db)
+
+
+CHILD_KILLED_IN_CHECKPOINT = """
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+
+import revops.landing.files as files
+
+con = duckdb.connect(sys.argv[1])
+landing = Path(sys.argv[2])
+files.ensure_schema(con)
+files.land_source(con, files.SOURCES["se_prospects"], landing)
+con.execute("checkpoint")
+files.DIRECT_CHECKPOINT_BYTES = 0
+commit = files._commit
+
+
+def held(con, threshold):
+    # DuckDB's debug setting: the checkpoint waits a second after each table's row groups are written, before it
+    # installs the new state (written at the end, whole)
+    con.execute("set debug_checkpoint_scan_sleep_ms = 1000")
+    print("committing", flush=True)
+    commit(con, threshold)
+
+
+files._commit = held
+files.land_source(con, files.SOURCES["se_mailings"], landing)
+print("committed", flush=True)
+"""
+
+
+def test_kill_9_while_a_batch_commits_by_checkpointing_then_rerun_equals_a_clean_run(landed, world_s, tmp_path):
+    """Killed (SIGKILL) inside the checkpoint that commits a batch, after it has written row groups into the file:
+    nothing of the batch is landed (DuckDB installs a checkpoint whole or not at all), and a rerun equals a clean
+    landing."""
+    if not duckdb.connect().execute("select count(*) from duckdb_settings() "
+                                    "where name = 'debug_checkpoint_scan_sleep_ms'").fetchone()[0]:
+        pytest.skip("this DuckDB cannot hold a checkpoint midway")
+    clean_db, _ = landed
+    db = tmp_path / "crashed.duckdb"
+    child = subprocess.Popen([sys.executable, "-c", CHILD_KILLED_IN_CHECKPOINT, str(db), str(world_s / "landing")],
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "committing"
+        size = db.stat().st_size
+        deadline = time.monotonic() + 120
+        while db.stat().st_size == size:  # the checkpoint has written row groups: it is past its first table
+            assert child.poll() is None and time.monotonic() < deadline
+            time.sleep(0.02)
+        child.send_signal(signal.SIGKILL)
+        assert child.wait() == -signal.SIGKILL
+    finally:
+        child.kill()
+        child.wait()
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("select count(*) from raw.se_prospects").fetchone()[0] > 0
+    assert con.execute("select count(*) from raw.se_mailings").fetchone()[0] == 0
+    assert con.execute("select count(*) from raw.landing_manifest where source = 'se_mailings'").fetchone()[0] == 0
+    con.close()
+    land_all(db, world_s / "landing")
     crashed, clean = table_state(db), table_state(clean_db)
     for k in clean:
         assert crashed[k] == clean[k], k
