@@ -46,6 +46,31 @@
      or not exists (select 1 from {{ this }} as kept where kept.{{ mark }} is not null))
 {%- endmacro %}
 
+{#- Whether the model's table has the `columns` its incremental run reads; call it beside is_incremental():
+    `is_incremental() and incremental_columns_ready([...])`. A table built by an earlier version of the model (before
+    it was incremental, or before it kept those columns) is dropped here during a run or build, which then builds it
+    whole, as --full-refresh would; a compile only renders the full query. -#}
+{% macro incremental_columns_ready(columns) -%}
+    {%- if not execute or this is string -%}
+        {{ return(true) }}
+    {%- endif -%}
+    {%- set relation = adapter.get_relation(this.database, this.schema, this.identifier) -%}
+    {%- if relation is none -%}
+        {{ return(true) }}
+    {%- endif -%}
+    {%- set have = adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list -%}
+    {%- set missing = columns | reject('in', have) | list -%}
+    {%- if not missing -%}
+        {{ return(true) }}
+    {%- endif -%}
+    {%- if flags.WHICH in ['run', 'build'] -%}
+        {%- do log(this ~ " was built by an earlier version of the model (no column " ~ missing | join(", ")
+                   ~ "): built anew", info=true) -%}
+        {%- do adapter.drop_relation(relation) -%}
+    {%- endif -%}
+    {{ return(false) }}
+{%- endmacro %}
+
 {#- An incremental model's table built by an earlier version of it (a table before it became incremental, or
     without a column the incremental run reads) cannot be added to: say so, and how to rebuild it. -#}
 {% macro check_incremental_columns(columns) -%}

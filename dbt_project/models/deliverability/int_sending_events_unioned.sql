@@ -5,6 +5,7 @@
     its record (landed_at). Incremental by day (docs/architecture.md): a run recomputes every day an event landed
     since the last run falls on, and the days the earlier version of a re-exported mailing had events on. -#}
 {{ config(**incremental_by_partition('event_day')) }}
+{%- set incremental = is_incremental() and incremental_columns_ready(['landed_at']) %}
 
 with
 
@@ -63,7 +64,7 @@ events as (
     from mailing_events
     where sending_domain is not null
 ),
-{%- if is_incremental() %}
+{%- if incremental %}
 
 landed_records as (
     -- every record landed since the last run, with events or not (a mailing's later version may have none)
@@ -86,7 +87,7 @@ rewritten_days as (
 
 final as (
     select * from events
-    {%- if is_incremental() %}
+    {%- if incremental %}
     where event_day in (select event_day from rewritten_days)
     {%- endif %}
 )

@@ -9,6 +9,8 @@
     Identity changes reach events of any day (on M, one new day moves events on 89 of 90 days), so the rewrite is
     by event, not by day. -#}
 {{ config(**incremental_by_key('message_id')) }}
+{%- set incremental = is_incremental()
+    and incremental_columns_ready(['resolved_identifier_id', 'account_valid_from', 'account_valid_to', 'landed_at']) %}
 
 with
 
@@ -23,7 +25,7 @@ bridge as (
 person_accounts as (
     select * from {{ ref('int_person_accounts_dated') }}
 ),
-{%- if is_incremental() %}
+{%- if incremental %}
 
 kept as (
     select * from {{ this }}

@@ -8,13 +8,55 @@
 
 with
 
-esp_events as (
+esp_delivered as (
     select * from {{ ref('stg_esp__events') }}
+    where event_type = 'delivered'
 ),
 
 mailings as (
     select * from {{ ref('stg_sales_engagement__mailings') }}
 ),
+{%- if is_incremental() %}
+
+landed_records as (
+    -- every record landed since the last run, with its day when it is a touch (a mailing's later version may no
+    -- longer be one)
+    select 'esp:' || esp_event_id as touch_id, cast(event_at as date) as touch_day
+    from esp_delivered
+    where {{ landed_after_high_water_mark() }}
+    union all
+    select 'mailing:' || cast(mailing_id as varchar), cast(delivered_at as date)
+    from mailings
+    where {{ landed_after_high_water_mark() }}
+),
+
+rewritten_days as (
+    select touch_day from landed_records where touch_day is not null
+    union
+    -- the day a touch landed again was on before
+    select kept.touch_day from {{ this }} as kept inner join landed_records on landed_records.touch_id = kept.touch_id
+),
+
+esp_events as (
+    -- every touch of the rewritten days, before its address is normalized
+    select * from esp_delivered
+    where cast(event_at as date) in (select touch_day from rewritten_days)
+),
+
+sales_mailings as (
+    select * from mailings
+    where cast(delivered_at as date) in (select touch_day from rewritten_days)
+),
+{%- else %}
+
+esp_events as (
+    select * from esp_delivered
+),
+
+sales_mailings as (
+    select * from mailings
+),
+{%- endif %}
 
 marketing_emails as (
     select
@@ -28,7 +70,6 @@ marketing_emails as (
         cast(null as varchar) as owner_id,
         landed_at
     from esp_events
-    where event_type = 'delivered'
 ),
 
 sales_emails as (
@@ -42,38 +83,14 @@ sales_emails as (
         sending_domain,
         cast(owner_id as varchar) as owner_id,
         landed_at
-    from mailings
+    from sales_mailings
     where delivered_at is not null
 ),
 
-touches as (
+final as (
     select *, cast(touched_at as date) as touch_day from marketing_emails
     union all
     select *, cast(touched_at as date) as touch_day from sales_emails
-),
-{%- if is_incremental() %}
-
-landed_records as (
-    -- every record landed since the last run, a touch or not (a mailing's later version may no longer be one)
-    select 'esp:' || esp_event_id as touch_id from esp_events where {{ landed_after_high_water_mark() }}
-    union all
-    select 'mailing:' || cast(mailing_id as varchar) from mailings where {{ landed_after_high_water_mark() }}
-),
-
-rewritten_days as (
-    select touches.touch_day from touches inner join landed_records on landed_records.touch_id = touches.touch_id
-    union
-    select kept.touch_day from {{ this }} as kept inner join landed_records on landed_records.touch_id = kept.touch_id
-),
-{%- endif %}
-
-final as (
-    select touch_id, touched_at, identifier_id, emitter, emitter_kind, channel, sending_domain, owner_id, landed_at,
-           touch_day
-    from touches
-    {%- if is_incremental() %}
-    where touch_day in (select touch_day from rewritten_days)
-    {%- endif %}
 )
 
 select * from final
