@@ -184,12 +184,12 @@ files.DIRECT_CHECKPOINT_BYTES = 0
 commit = files._commit
 
 
-def held(con, threshold):
+def held(con, *args, **kwargs):
     # DuckDB's debug setting: the checkpoint waits a second after each table's row groups are written, before it
     # installs the new state (written at the end, whole)
     con.execute("set debug_checkpoint_scan_sleep_ms = 1000")
     print("committing", flush=True)
-    commit(con, threshold)
+    commit(con, *args, **kwargs)
 
 
 files._commit = held
