@@ -645,91 +645,114 @@ def validate_batch(con, src: FileSource, batch: list[Prepared], now: datetime) -
     """Every record of a batch of files with its error (or null) and delivery key, as Arrow: (file_id, line,
     provider, text, error, base_key). Engine-neutral: it runs on its own in-memory DuckDB (`con`), never on the
     warehouse, and a writer per engine takes its result (docs/architecture.md). Each record is parsed three times in C
-    (valid?, types, texts) and never by Python unless it is a reject."""
+    (valid?, types, texts) and never by Python unless it is a reject. One statement checks the batch and returns
+    Arrow: JSON Lines stay in Arrow from the file's buffer to the result (copying their text into a table costs as
+    much as validating it), and the few rejects Python words are patched into the result in Arrow."""
     c = src.contract
-    files = pa.table({"file_id": pa.array([p.file_id for p in batch], pa.int32()),
-                      "file": [p.cand.rel for p in batch],
-                      "provider": pa.array([p.provider for p in batch], pa.string())})
     fast_rows = _fast_rows(batch)
     arrays = [p for p in batch if p.array_text is not None]
-    bodies = pa.table({"file_id": pa.array([p.file_id for p in arrays], pa.int32()),
-                       "body": pa.array([p.array_text for p in arrays], pa.large_string())})
     con.execute("select 1").fetchall()  # DuckDB 2 refuses register() while an earlier result is unread
-    con.register("_files", files)
-    con.register("_fast_rows", fast_rows)
-    con.register("_bodies", bodies)
-    # a JSON array body that DuckDB cannot take whole goes down Python's per-element path
-    broken = {r[0] for r in con.execute(
-        "select file_id from _bodies where not json_valid(body) or json_type(body) <> 'ARRAY'").fetchall()} \
-        if arrays else set()
-    slow = [(p.file_id, ln, t, err) for p in batch for ln, t, err in p.python_rows]
-    slow += [(p.file_id, i, t, e) for p in arrays if p.file_id in broken for i, t, e in split_array_body(p.array_text)]
-    con.register("_py_rows", _arrow_rows(slow))
-    ok = "pre_error is null and json_valid(text)"
-    # the exploded array bodies are materialized once; JSON Lines stay in Arrow (copying their text into a table
-    # costs as much as validating it): `_rows` is a view that later steps join back to by (file_id, line)
-    con.execute("""
-        create or replace temp table _array_rows as
-        select file_id, unnest(range(1, len(els) + 1))::integer as line, unnest(els)::varchar as text
-        from (select file_id, json_extract(body, '$[*]') as els from _bodies
-              where file_id not in (select unnest(?::integer[])))
-    """ if arrays else "create or replace temp table _array_rows (file_id integer, line integer, text varchar)",
-                [sorted(broken)] if arrays else None)
-    con.execute("""
-        create or replace temp view _rows as
-        select file_id, line, text, null::varchar as pre_error from _fast_rows
-        -- blank lines are no records
-        where not regexp_full_match(text, '[ \t\r\n]*')
-        union all
-        select file_id, line, text, pre_error from _py_rows
-        union all
-        select file_id, line, text, null from _array_rows
-    """)
-    con.execute(f"""
-        create or replace temp table _checked as
-        with trimmed as (
-            select r.file_id, r.line, r.text, r.pre_error, f.provider from _rows r join _files f using (file_id)
-        ),
-        parsed as (
-            select *, {ok} as is_json, {contracts.parse_sql(c, guard=ok)} from trimmed
-        ),
-        unpacked as (
-            select *, {contracts.unpack_sql(c)} from parsed
-        ),
-        timed as (
-            select *, {contracts.times_sql(c)} from unpacked
-        )
-        select file_id, line, provider, text,
-               case when pre_error is not null then pre_error
-                    when not is_json then ?
-                    when {contracts.record_type_sql(c)} <> 'OBJECT' then 'the record should be a JSON object'
-                    else {contracts.error_sql(c)} end as error,
-               case when is_json then {contracts.key_sql(c)} end as base_key,
-               -- DuckDB's parser also takes trailing commas, NaN, Infinity and numbers beyond a double: a record
-               -- that might hold one is settled by Python's strict parser (a false alarm costs only that)
-               -- (separate tests: one alternation of them costs RE2 four times as much). A number beyond a double
-               -- (1e999) is JSON by RFC 8259's grammar: it lands, and a field rule that wants an integer refuses it
-               is_json and (contains(text, 'NaN') or contains(text, 'Infinity')
-                            or regexp_matches(text, ',[ \t\r\n]*[\\]}}]'))
-                   as unusual
-        from timed cross join (select ?::timestamptz as _landing_now)
-    """, [INVALID_JSON, now])
-    bad = con.execute("select file_id, line, text, error = ? from _checked "
-                      "where error = ? or unusual", [INVALID_JSON, INVALID_JSON]).fetchall()
-    fixes = [(fid, ln, json_error(t) if invalid else strict_json_error(t)) for fid, ln, t, invalid in bad]
-    fixes = [f for f in fixes if f[2] is not None]
-    if fixes:
-        con.register("_json_errors", pa.table({"file_id": pa.array([r[0] for r in fixes], pa.int32()),
-                                               "line": pa.array([r[1] for r in fixes], pa.int32()),
-                                               "error": [r[2] for r in fixes]}))
-        con.execute("update _checked set error = j.error from _json_errors j "
-                    "where _checked.file_id = j.file_id and _checked.line = j.line")
-        con.unregister("_json_errors")
-    checked = con.sql("select * exclude (unusual) from _checked").to_arrow_table()
-    con.execute("drop view if exists _rows; drop table if exists _checked; drop table if exists _array_rows")
-    for name in ("_files", "_fast_rows", "_py_rows", "_bodies"):
-        con.unregister(name)
-    return checked
+    registered: list[str] = []
+
+    def register(name: str, obj) -> None:
+        con.register(name, obj)
+        registered.append(name)
+
+    # the batch's records, from the parts it has (a part's union costs planning even when it is empty)
+    parts = []
+    try:
+        if fast_rows.num_rows:
+            register("_fast_rows", fast_rows)
+            # blank lines are no records
+            parts.append("select file_id, line, text, null::varchar as pre_error from _fast_rows "
+                         "where not regexp_full_match(text, '[ \t\r\n]*')")
+        broken: set[int] = set()
+        if arrays:
+            register("_bodies", pa.table({"file_id": pa.array([p.file_id for p in arrays], pa.int32()),
+                                          "body": pa.array([p.array_text for p in arrays], pa.large_string())}))
+            # a JSON array body that DuckDB cannot take whole goes down Python's per-element path
+            broken = {r[0] for r in con.execute(
+                "select file_id from _bodies where not json_valid(body) or json_type(body) <> 'ARRAY'").fetchall()}
+            if len(broken) < len(arrays):
+                # the exploded array bodies are materialized once (unnest twice over a view would split them twice)
+                con.execute("""
+                    create or replace temp table _array_rows as
+                    select file_id, unnest(range(1, len(els) + 1))::integer as line, unnest(els)::varchar as text
+                    from (select file_id, json_extract(body, '$[*]') as els from _bodies
+                          where file_id not in (select unnest(?::integer[])))
+                """, [sorted(broken)])
+                parts.append("select file_id, line, text, null::varchar as pre_error from _array_rows")
+        slow = [(p.file_id, ln, t, err) for p in batch for ln, t, err in p.python_rows]
+        slow += [(p.file_id, i, t, e) for p in arrays if p.file_id in broken
+                 for i, t, e in split_array_body(p.array_text)]
+        if slow or not parts:
+            register("_py_rows", _arrow_rows(slow))
+            parts.append("select file_id, line, text, pre_error from _py_rows")
+        if src.provider_from_folder:
+            register("_files", pa.table({"file_id": pa.array([p.file_id for p in batch], pa.int32()),
+                                         "provider": pa.array([p.provider for p in batch], pa.string())}))
+            trimmed = f"select r.*, f.provider from ({' union all '.join(parts)}) r join _files f using (file_id)"
+        else:
+            trimmed = f"select *, null::varchar as provider from ({' union all '.join(parts)})"
+        ok = "pre_error is null and json_valid(text)"
+        checked = con.sql(f"""
+            with trimmed as (
+                {trimmed}
+            ),
+            parsed as (
+                select *, {ok} as is_json, {contracts.parse_sql(c, guard=ok)} from trimmed
+            ),
+            unpacked as (
+                select *, {contracts.unpack_sql(c)} from parsed
+            ),
+            timed as (
+                select *, {contracts.times_sql(c)} from unpacked
+            )
+            select file_id, line, provider, text,
+                   case when pre_error is not null then pre_error
+                        when not is_json then ?
+                        when {contracts.record_type_sql(c)} <> 'OBJECT' then 'the record should be a JSON object'
+                        else {contracts.error_sql(c)} end as error,
+                   case when is_json then {contracts.key_sql(c)} end as base_key,
+                   -- DuckDB's parser also takes trailing commas, NaN, Infinity and numbers beyond a double: a record
+                   -- that might hold one is settled by Python's strict parser (a false alarm costs only that)
+                   -- (separate tests: one alternation of them costs RE2 four times as much). A number beyond a
+                   -- double (1e999) is JSON by RFC 8259's grammar: it lands, and a field rule that wants an integer
+                   -- refuses it
+                   is_json and (contains(text, 'NaN') or contains(text, 'Infinity')
+                                or regexp_matches(text, ',[ \t\r\n]*[\\]}}]'))
+                       as unusual
+            from timed cross join (select ?::timestamptz as _landing_now)
+        """, params=[INVALID_JSON, now]).to_arrow_table()
+    finally:
+        if "_bodies" in registered:
+            con.execute("drop table if exists _array_rows")
+        for name in registered:
+            con.unregister(name)
+    return _word_json_errors(checked)
+
+
+def _word_json_errors(checked: pa.Table) -> pa.Table:
+    """The records DuckDB found not to be JSON, or flagged as unusual, get Python's reason (in Arrow: only these
+    few rows leave it); the `unusual` flag goes."""
+    error = checked.column("error")
+    flagged = pc.or_kleene(pc.equal(error, INVALID_JSON), checked.column("unusual"))
+    rows = np.flatnonzero(flagged.fill_null(False).to_numpy(zero_copy_only=False))
+    checked = checked.drop_columns(["unusual"])
+    if not len(rows):
+        return checked
+    texts = checked.column("text").take(rows).to_pylist()
+    errors = error.take(rows).to_pylist()
+    fixes = {int(i): json_error(t) if e == INVALID_JSON else strict_json_error(t)
+             for i, t, e in zip(rows, texts, errors)}
+    fixes = {i: f for i, f in fixes.items() if f is not None}
+    if not fixes:
+        return checked
+    mask = np.zeros(checked.num_rows, dtype=bool)
+    mask[list(fixes)] = True  # ascending, like the replacements below
+    fixed = pc.replace_with_mask(error.combine_chunks(), pa.array(mask), pa.array([fixes[i] for i in sorted(fixes)],
+                                                                                 error.type))
+    return checked.set_column(checked.schema.get_field_index("error"), "error", fixed)
 
 
 def _land_batch(con, src: FileSource, batch: list[Prepared], checked: pa.Table) -> list[FileResult]:
