@@ -8,6 +8,7 @@ from dagster_project.defs.common.resources import WAREHOUSE_WRITER_TAGS
 from .crm_assets import crm_extraction
 
 crm_job = dg.define_asset_job("extract_crm", selection=dg.AssetSelection.assets(crm_extraction),
-                              tags=WAREHOUSE_WRITER_TAGS)
+                              tags=WAREHOUSE_WRITER_TAGS,
+                              executor_def=dg.in_process_executor)
 crm_schedule = dg.ScheduleDefinition(job=crm_job, cron_schedule="*/5 * * * *",
                                      default_status=dg.DefaultScheduleStatus.STOPPED)

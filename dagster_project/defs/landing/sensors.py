@@ -15,7 +15,8 @@ from .assets import file_landing_assets
 
 # every file source at once, by hand or from the daily full run
 file_landing_job = dg.define_asset_job("land_files", selection=dg.AssetSelection.assets(*file_landing_assets),
-                                       tags=WAREHOUSE_WRITER_TAGS)
+                                       tags=WAREHOUSE_WRITER_TAGS,
+                                       executor_def=dg.in_process_executor)
 
 
 def changed_file_sources(root: Path, since_ns: int) -> tuple[list[str], int]:
