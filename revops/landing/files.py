@@ -735,18 +735,20 @@ def validate_batch(con, src: FileSource, batch: list[Prepared], now: datetime) -
 
 def _word_json_errors(checked: pa.Table) -> pa.Table:
     """The records DuckDB found not to be JSON, or flagged as unusual, get Python's reason (in Arrow: only these
-    few rows leave it); the `unusual` flag goes."""
+    few rows leave it, by a filter that works chunk by chunk; a take would join the chunks' text first); the
+    `unusual` flag goes."""
     error = checked.column("error")
-    flagged = pc.or_kleene(pc.equal(error, INVALID_JSON), checked.column("unusual"))
-    rows = np.flatnonzero(flagged.fill_null(False).to_numpy(zero_copy_only=False))
+    flagged = pc.or_kleene(pc.equal(error, INVALID_JSON), checked.column("unusual")).fill_null(False)
     checked = checked.drop_columns(["unusual"])
+    rows = np.flatnonzero(flagged.to_numpy(zero_copy_only=False))
     if not len(rows):
         return checked
-    texts = checked.column("text").take(rows).to_pylist()
-    errors = error.take(rows).to_pylist()
-    fixes = {int(i): json_error(t) if e == INVALID_JSON else strict_json_error(t)
-             for i, t, e in zip(rows, texts, errors)}
-    fixes = {i: f for i, f in fixes.items() if f is not None}
+    bad = checked.select(["text", "error"]).filter(flagged)  # in the order of `rows`
+    fixes = {}
+    for i, t, e in zip(rows, bad.column("text").to_pylist(), bad.column("error").to_pylist()):
+        fix = json_error(t) if e == INVALID_JSON else strict_json_error(t)
+        if fix is not None:
+            fixes[int(i)] = fix
     if not fixes:
         return checked
     mask = np.zeros(checked.num_rows, dtype=bool)
