@@ -309,7 +309,7 @@ def _python_line(line_no: int, raw: bytes) -> tuple[int, str, str | None]:
             f"invalid UTF-8: byte 0x{raw[e.start]:02x} at offset {e.start} of the record"
 
 
-def _fast_rows(batch: list["Prepared"]) -> pa.Table:
+def _fast_rows(batch: list["Prepared"], threads: int = 1) -> pa.Table:
     """(file_id, line, text) of every non-empty line of the batch's JSON Lines files, cut by one numpy pass over
     their bodies joined (a per-file cut costs ~0.1 ms a file, which small files feel), plus Parquet rows."""
     bodies = [p for p in batch if p.body is not None]
@@ -336,9 +336,18 @@ def _fast_rows(batch: list["Prepared"]) -> pa.Table:
     if not parts:
         return pa.table({"file_id": pa.array([], pa.int32()), "line": pa.array([], pa.int32()),
                          "text": pa.array([], pa.large_string())})
-    # in slices of 8,192 rows (zero-copy): DuckDB scans one Arrow batch on one thread, so a batch of files as a
-    # single chunk left the second core idle (mailings 257 -> 203 ms to validate on 2 cores)
-    return pa.Table.from_batches(pa.concat_tables(parts).to_batches(max_chunksize=CHUNK_ROWS))
+    rows = pa.concat_tables(parts)
+    return pa.Table.from_batches(rows.to_batches(max_chunksize=_slice_rows(rows.num_rows, threads)))
+
+
+def _slice_rows(n: int, threads: int) -> int:
+    """Rows per Arrow slice (zero-copy) of a batch of `n` records. DuckDB scans one slice on one thread: a batch as
+    a single chunk left the second core idle (mailings 257 -> 203 ms to validate on 2 cores), and slices of a fixed
+    8,192 rows leave one thread alone on the last (23k records: 8,192 + 8,192 + 6,581). So: the fewest slices of at
+    most CHUNK_ROWS whose count is a multiple of the threads, all of one size (23k records: 4 x 5,742)."""
+    slices = -(-n // CHUNK_ROWS)
+    slices = -(-slices // threads) * threads
+    return max(1, -(-n // max(slices, 1)))
 
 
 def _lines_arrow(data: bytes, nl: np.ndarray) -> tuple[np.ndarray, pa.Array, np.ndarray]:
@@ -646,9 +655,10 @@ def validate_batch(con, src: FileSource, batch: list[Prepared], now: datetime) -
     Arrow: JSON Lines stay in Arrow from the file's buffer to the result (copying their text into a table costs as
     much as validating it), and the few rejects Python words are patched into the result in Arrow."""
     c = src.contract
-    fast_rows = _fast_rows(batch)
+    # (a query whose result is read: DuckDB 2 refuses register() while an earlier result is unread)
+    threads = int(con.execute("select current_setting('threads')").fetchall()[0][0])
+    fast_rows = _fast_rows(batch, threads)
     arrays = [p for p in batch if p.array_text is not None]
-    con.execute("select 1").fetchall()  # DuckDB 2 refuses register() while an earlier result is unread
     registered: list[str] = []
 
     def register(name: str, obj) -> None:
@@ -887,8 +897,7 @@ def _commit(con, threshold: str | None) -> None:
     try:
         con.execute("commit")
     finally:
-        # SET takes no parameter: the value (read from current_setting) goes in as an escaped literal
-        con.execute("set checkpoint_threshold = '" + threshold.replace("'", "''") + "'")
+        con.execute(f"set checkpoint_threshold = '{threshold}'")
 
 
 def _record_problem(con, src: FileSource, cand: Candidate, problem: str, status: str, size: int = 0,
