@@ -107,7 +107,7 @@ def _last_line(log: Path, width: int = 150) -> str:
     except FileNotFoundError:
         return ""
     lines = [ln for ln in lines if ln]
-    dbt = [ln for ln in lines if _DBT_PROGRESS.match(ln)]
+    dbt = [re.sub(r"\s*\.{3,}.*$", "", ln) for ln in lines if _DBT_PROGRESS.match(ln)]  # without ..... [RUN]
     return (dbt or lines or [""])[-1][:width]
 
 
@@ -256,6 +256,23 @@ def parse_access(log: Path, since: int) -> dict:
             "share_of_ceiling": round(floor_s / span, 3) if span else None,
             "server_ms_per_search": round(server_ms["search"] / search, 1) if search else None,
             "server_ms_per_other": round(server_ms["other"] / other, 1) if other else None}
+
+
+_NODE_DONE = re.compile(r"^\d+ of \d+ (OK created|PASS|WARN|ERROR creating|ERROR|FAIL \d+|FAIL)\s+(?:sql \w+ )?"
+                        r"(model|seed|unit_test|test)?\s*(?:main\.)?(\S+).*?\bin ([\d.]+)s\]")
+
+
+def nodes_from_log(text: str) -> list[dict]:
+    """The nodes dbt finished, from its `N of M OK ... in 1.23s` lines, for a build stopped before its
+    run_results.json (a node without a type word is a data test)."""
+    rows, seen = [], set()
+    for line in text.splitlines():
+        if (m := _NODE_DONE.match(_ANSI.sub("", line).strip())) and m.group(3) not in seen:  # errors come twice
+            seen.add(m.group(3))
+            ok = m.group(1).startswith(("OK", "PASS", "WARN"))
+            rows.append({"node": m.group(3), "type": m.group(2) or ("unit_test" if "::" in m.group(3) else "test"),
+                         "status": "success" if ok else "error", "seconds": float(m.group(4))})
+    return sorted(rows, key=lambda r: -r["seconds"])
 
 
 def run_results(target_root: Path, since: float) -> list[dict]:
@@ -524,7 +541,11 @@ class Bench:
         text = log.read_bytes()[since:].decode("utf-8", "replace")
         if m := re.search(r"built (\d+) dbt nodes", text):
             step.records, step.unit = int(m.group(1)), "dbt nodes"
-        nodes = run_results(self.dbt_target, t0)
+        nodes = run_results(self.dbt_target, t0) or nodes_from_log(text)  # dbt writes run_results at its end
+        started = [ln for ln in (_ANSI.sub("", x).strip() for x in text.splitlines())
+                   if re.match(r"\d+ of \d+ START", ln)]
+        if step.status != "ok" and started:
+            step.detail["last_started"] = re.sub(r"\s*\.{2,}.*$", "", started[-1])
         if nodes:
             step.detail["slowest_models"] = [n for n in nodes if n["type"] == "model"][:15]
             step.detail["slowest_other"] = [n for n in nodes if n["type"] != "model"][:5]
@@ -580,7 +601,7 @@ class Bench:
                      target=f"<= {FILES_AND_BUILD['seconds'] // 60} min, <= {FILES_AND_BUILD['peak_gib']:g} GiB",
                      status="ok" if ok else "incomplete")
             met = t.seconds <= FILES_AND_BUILD["seconds"] and t.peak_gib <= FILES_AND_BUILD["peak_gib"]
-            t.verdict = ("ok" if met else "MISSED") if ok else "FAILED"
+            t.verdict = ("ok" if met else "MISSED") if ok else _incomplete([land, build])
             if self.scale != "L":
                 t.verdict += " (target stated for L)"
             self.steps.append(t)
@@ -601,9 +622,11 @@ class Bench:
             elif limit is not None:
                 t.target = f"<= {limit:g} s"
                 t.verdict = "ok" if secs <= limit else "MISSED"
+            else:
+                t.target = f"<= {NEW_DAY_SHARE:.0%} of full build"
             if not ok:
-                t.verdict = "FAILED"
-            elif t.verdict and self.scale != "M":
+                t.verdict = _incomplete(pair)
+            if t.verdict and self.scale != "M":
                 t.verdict += " (target stated for M)"
             self.steps.append(t)
         self.write()
@@ -644,6 +667,15 @@ class Bench:
             self.totals(new_day, no_change)
             print_table(self.steps, self.meta)
             print(f"written to {self.a.out}; logs in {self.work / 'logs'}")
+
+
+def _incomplete(parts: list[Step]) -> str:
+    """The verdict of a total whose parts did not all end well: a part stopped over the memory or time limit
+    has missed the target already; one that failed leaves it unmeasured."""
+    bad = [s for s in parts if not s.status.startswith("ok")]
+    if all(s.status.startswith("stopped") for s in bad):
+        return "MISSED (" + ", ".join(s.name.split()[0] for s in bad) + " stopped)"
+    return "FAILED"
 
 
 def _num(v, fmt="{:,}") -> str:

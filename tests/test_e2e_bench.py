@@ -71,3 +71,18 @@ segment_events             90       10    810,000    800,000           10       
     assert out["crm"] == {"contacts": {"read": 39314, "landed": 39300}}
     assert out["files"]["esp_events"]["read"] == 736000 and out["files"]["segment_events"]["skipped"] == 10
     assert out["files"]["segment_events"]["seconds"] == 5.6
+
+
+def test_a_stopped_build_is_read_from_dbt_s_lines():
+    from revops.e2e_bench import nodes_from_log
+
+    text = ("149 of 374 OK created sql incremental model main.stg_segment__events ...... [\x1b[32mOK\x1b[0m in 314.30s]\n"
+            "186 of 374 PASS unique_stg_segment__events_message_id ................. [PASS in 14.36s]\n"
+            "232 of 374 PASS int_persons_profiled::a_persons_profile ................ [PASS in 0.42s]\n"
+            "240 of 374 ERROR creating sql table model main.dim_person ............... [ERROR in 0.02s]\n"
+            "289 of 374 START sql table model main.mart_speed_to_lead_cube ........... [RUN]\n")
+    assert nodes_from_log(text) == [
+        {"node": "stg_segment__events", "type": "model", "status": "success", "seconds": 314.3},
+        {"node": "unique_stg_segment__events_message_id", "type": "test", "status": "success", "seconds": 14.36},
+        {"node": "int_persons_profiled::a_persons_profile", "type": "unit_test", "status": "success", "seconds": 0.42},
+        {"node": "dim_person", "type": "model", "status": "error", "seconds": 0.02}]
