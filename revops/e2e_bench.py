@@ -39,7 +39,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
@@ -97,14 +96,21 @@ _DBT_PROGRESS = re.compile(r"^\d+ of \d+ ")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
+def _tail_lines(log: Path, size: int = 65536) -> list[str] | None:
+    """The last `size` bytes of `log` as stripped lines without colour codes; None when there is no log yet."""
+    try:
+        with log.open("rb") as f:
+            f.seek(max(0, f.seek(0, 2) - size))
+            return [_ANSI.sub("", ln).strip() for ln in f.read().decode("utf-8", "replace").splitlines()]
+    except FileNotFoundError:
+        return None
+
+
 def _last_line(log: Path, width: int = 150) -> str:
     """The last line of `log` worth showing: dbt's latest `N of M ...` line where there is one (Dagster's
     debug lines come between), else the last line."""
-    try:
-        with log.open("rb") as f:
-            f.seek(max(0, f.seek(0, 2) - 65536))
-            lines = [_ANSI.sub("", ln).strip() for ln in f.read().decode("utf-8", "replace").splitlines()]
-    except FileNotFoundError:
+    lines = _tail_lines(log)
+    if lines is None:
         return ""
     lines = [ln for ln in lines if ln]
     dbt = [re.sub(r"\s*\.{3,}.*$", "", ln) for ln in lines if _DBT_PROGRESS.match(ln)]  # without ..... [RUN]
@@ -113,11 +119,8 @@ def _last_line(log: Path, width: int = 150) -> str:
 
 def _failure_line(log: Path, width: int = 300) -> str:
     """What a failed command said last about its error (dbt's `Runtime Error ...`, the CLI's `error: ...`)."""
-    try:
-        with log.open("rb") as f:
-            f.seek(max(0, f.seek(0, 2) - 65536))
-            lines = [_ANSI.sub("", ln).strip() for ln in f.read().decode("utf-8", "replace").splitlines()]
-    except FileNotFoundError:
+    lines = _tail_lines(log)
+    if lines is None:
         return ""
     lines = [ln for ln in lines if ln and not ln.startswith(("File ", "Traceback", "^"))]
     hits = [i for i, ln in enumerate(lines) if re.search(r"Error in |error:|Error:|FAILED |OutOfMemory|Killed", ln)]
@@ -132,6 +135,17 @@ def _kill_group(pid: int, sig: int = signal.SIGTERM) -> None:
         os.killpg(pid, sig)
     except ProcessLookupError:
         pass
+
+
+def stop_group(proc: subprocess.Popen, timeout_s: float = 30) -> None:
+    """Stop a child started in its own process group: SIGTERM, then SIGKILL if it is still there after
+    `timeout_s`."""
+    _kill_group(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        _kill_group(proc.pid, signal.SIGKILL)
+        proc.wait()
 
 
 def run_child(label: str, args: list[str], log: Path, env: dict, also: list[int] = (), *, nice: int = 0,
@@ -633,12 +647,7 @@ class Bench:
 
     def stop_server(self) -> None:
         if self.server is not None:
-            _kill_group(self.server.pid, signal.SIGTERM)
-            try:
-                self.server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                _kill_group(self.server.pid, signal.SIGKILL)
-                self.server.wait()
+            stop_group(self.server)
             self.server = None
 
     def run(self) -> None:

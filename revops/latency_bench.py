@@ -51,7 +51,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from revops import settings
-from revops.e2e_bench import GIB, _code_version, _free_port, _kill_group, parse_access, run_child, world_matches
+from revops.e2e_bench import (GIB, _code_version, _free_port, parse_access, run_child, stop_group,
+                               world_matches)
 
 TARGET_P95_S = 60.0  # DESIGN 9
 MARKER = ".latency_bench"
@@ -363,7 +364,7 @@ class LatencyBench:
         con = connect(self.db, read_only=True)
         try:
             as_of = con.execute("select max(as_of) from mart_stage_map").fetchone()[0]
-            rows = con.execute(f"""
+            rows = con.execute("""
                 with candidates as (
                     select m.person_id, p.best_email, p.primary_crm_contact_id, m.owner_id, m.stage,
                            m.next_action
@@ -749,12 +750,7 @@ class LatencyBench:
     def stop(self) -> None:
         if self.daemon is not None:
             self.daemon_pids |= set(_tree_pids(self.daemon.pid))
-            _kill_group(self.daemon.pid, signal.SIGTERM)
-            try:
-                self.daemon.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                _kill_group(self.daemon.pid, signal.SIGKILL)
-                self.daemon.wait()
+            stop_group(self.daemon)
             time.sleep(1)
             for pid in self.daemon_pids:  # a run worker or code server that left the group: ours by its DAGSTER_HOME
                 try:
@@ -765,12 +761,7 @@ class LatencyBench:
                     pass
             self.daemon = None
         if self.server is not None:
-            _kill_group(self.server.pid, signal.SIGTERM)
-            try:
-                self.server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                _kill_group(self.server.pid, signal.SIGKILL)
-                self.server.wait()
+            stop_group(self.server)
             self.server = None
 
     def run(self) -> int:

@@ -32,7 +32,8 @@ def _dbt_build(db: Path) -> None:
     assert res.returncode == 0, res.stdout[-4000:]
 
 
-def _land_files(db: Path, landing: Path) -> None:
+def land_files(db: Path, landing: Path) -> None:
+    """Land every file source below `landing` into the DuckDB file `db` (what the build tests start from)."""
     from revops.landing import files
 
     con = duckdb.connect(str(db))
@@ -81,13 +82,13 @@ def two_day_build(world_s, tmp_path_factory):
         con.close()
     finally:
         srv.stop()
-    _land_files(db, earlier)
+    land_files(db, earlier)
     _dbt_build(db)
     before = bridge_rows(db)
     # the warehouse as it was before the last day: the dashboard's snapshot test runs the last day's pipeline on it
     (tmp / "day_one").mkdir()
     shutil.copy(db, tmp / "day_one" / "warehouse.duckdb")
-    _land_files(db, landing)  # the files already landed are skipped: only the last day lands
+    land_files(db, landing)  # the files already landed are skipped: only the last day lands
     _dbt_build(db)
     return db, before, last_day
 

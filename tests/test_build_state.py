@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from conftest import land_files
 from revops import build_state, settings
 
 REVOPS = str(Path(sys.executable).parent / "revops")
@@ -40,11 +41,8 @@ def stepped(two_day_build, day_one_warehouse, world_s, tmp_path_factory):
     shutil.copy(day_one_warehouse, db)
     first, _ = revops_build(db, tmp)
     quiet, quiet_s = revops_build(db, tmp)
-    from revops.landing import files
-
+    land_files(db, world_s / "landing")
     con = duckdb.connect(str(db))
-    for src in files.SOURCES.values():
-        files.land_source(con, src, world_s / "landing")
     before_build = build_state.plan(con, build_state.load_manifest(settings.dbt_manifest_path()),
                                     settings.dbt_project_dir())
     con.close()

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import DATE, DBT, REPO
+from conftest import DATE, DBT, REPO, land_files
 
 COMPARED_PREFIXES = ("mart_", "fct_", "dim_", "bridge_", "sync_")
 HISTORY = {"int_identity_assignments_recorded", "fct_identity_changes"}  # run-stamped by design
@@ -28,16 +28,6 @@ def _dbt(db: Path, target: Path, *args: str) -> None:
                          cwd=REPO / "dbt_project", capture_output=True, text=True,
                          env={**os.environ, "REVOPS_DUCKDB_PATH": str(db)})
     assert res.returncode == 0, res.stdout[-4000:]
-
-
-def _land(db: Path, landing: Path) -> None:
-    from revops.landing import files
-
-    con = duckdb.connect(str(db))
-    files.ensure_schema(con)
-    for src in files.SOURCES.values():
-        files.land_source(con, src, landing)
-    con.close()
 
 
 def _release(world_landing: Path, landing: Path, days: set[str], dated: dict[Path, str]) -> None:
@@ -118,13 +108,13 @@ def test_day_by_day_incremental_builds_equal_a_full_rebuild(world_s, tmp_path):
             (landing / p.relative_to(world_landing)).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(p, landing / p.relative_to(world_landing))
     _release(world_landing, landing, set(days) - held, dated)
-    _land(db, landing)
+    land_files(db, landing)
     _dbt(db, tmp_path / "inc", "build")
 
     failures = {}
     for name, release in steps:
         _release(world_landing, landing, release, dated)
-        _land(db, landing)
+        land_files(db, landing)
         _dbt(db, tmp_path / "inc", "build")
         shutil.copy(db, ref)
         _dbt(ref, tmp_path / "full", "run", "--full-refresh")
