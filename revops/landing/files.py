@@ -897,7 +897,8 @@ def _commit(con, threshold: str | None) -> None:
     try:
         con.execute("commit")
     finally:
-        con.execute(f"set checkpoint_threshold = '{threshold}'")
+        # SET takes no parameter: the value (read from current_setting) goes in as an escaped literal
+        con.execute("set checkpoint_threshold = '" + threshold.replace("'", "''") + "'")
 
 
 def _record_problem(con, src: FileSource, cand: Candidate, problem: str, status: str, size: int = 0,
