@@ -4,46 +4,69 @@
 
 Both sides write a table into a fresh DuckDB file and checkpoint it (so neither leaves its write-ahead log to
 the next source). The baseline has no validation, no quarantine, no dedupe and no manifest; with `ignore_errors`
-it drops bad records silently, and a JSON array with one broken element loses the whole file (counted as
-`baseline_files_failed`, then read file by file). The ratio is what the guarantees cost: our seconds per record
-over read_json's seconds per record it kept — the same as the seconds ratio where read_json reads every record,
-and the only fair one where it gives up on most of the files (the ESP webhook bodies of the generated worlds)."""
+it drops bad records silently. A JSON array with one broken element fails read_json for the whole file: such files
+(`baseline_files_failed`) are repaired before its clock starts (`_baseline`), so both sides read the same readable
+records and the seconds ratio is the cost of the guarantees."""
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import tempfile
 import time
 from pathlib import Path
 
 import duckdb
+import numpy as np
+import pyarrow as pa
 
 from revops.landing.files import SOURCES, ensure_schema, land_source, source_files
 
 
-def _baseline(con: duckdb.DuckDBPyConnection, name: str, fmt: str, files: list[Path]) -> tuple[int, int, float]:
-    """(rows, files that failed, seconds) for read_json of `files` into table bench_<name>."""
+def _baseline(con: duckdb.DuckDBPyConnection, name: str, fmt: str, files: list[Path],
+              scratch: Path) -> tuple[int, int, float]:
+    """(rows, files that failed, seconds) for read_json of `files` into table bench_<name>.
+
+    A JSON array with one unparseable element fails read_json for the whole file (`ignore_errors` applies to
+    newline-delimited JSON only). Such files are repaired before the clock starts — the elements that parse, one a
+    line as delivered, written back as a valid array into `scratch` — and read_json times the repaired set, so the
+    peer reads the same records that can be read at all, not 6 % of them (the generated ESP bodies: 88 of 90 files
+    hold a broken element)."""
     opts = "format='array'" if fmt == "json_array" else "format='newline_delimited'"
     opts += ", ignore_errors=true, union_by_name=true"
+    readable, failed = [], 0
+    for f in files:
+        try:
+            con.execute(f"select count(*) from read_json(?, {opts})", [str(f)]).fetchone()
+            readable.append(f)
+        except duckdb.Error:
+            failed += 1
+            readable.append(_repaired(f, scratch))
     t0 = time.perf_counter()
-    try:
-        con.execute(f"create table bench_{name} as select * from read_json(?, {opts})", [[str(f) for f in files]])
-        failed = 0
-    except duckdb.Error:
-        # one unreadable file fails the whole call: read file by file, skipping those that fail
-        failed = 0
-        for f in files:
-            try:
-                con.execute(f"create table if not exists bench_{name} as select * from read_json(?, {opts}) limit 0",
-                            [str(f)])
-                con.execute(f"insert into bench_{name} by name select * from read_json(?, {opts})", [str(f)])
-            except duckdb.Error:
-                failed += 1
+    con.execute(f"create table bench_{name} as select * from read_json(?, {opts})", [[str(f) for f in readable]])
     con.execute("checkpoint")
     seconds = time.perf_counter() - t0
     rows = con.execute(f"select count(*) from bench_{name}").fetchone()[0]
     return rows, failed, seconds
+
+
+def _repaired(path: Path, scratch: Path) -> Path:
+    """`path` (a JSON array, gzip or not) without the elements that do not parse, as a new file in `scratch`."""
+    raw = (gzip.open(path) if path.suffix == ".gz" else open(path, "rb")).read()
+    kept = []
+    for line in raw.splitlines():
+        text = line.strip().rstrip(b",")
+        if text in (b"", b"[", b"]"):
+            continue
+        try:
+            json.loads(text)
+        except ValueError:
+            continue
+        kept.append(text)
+    out = scratch / f"repaired_{len(list(scratch.iterdir()))}.json"
+    out.write_bytes(b"[\n" + b",\n".join(kept) + b"\n]\n")
+    return out
 
 
 def run(landing: Path, workdir: Path) -> list[dict]:
@@ -51,6 +74,9 @@ def run(landing: Path, workdir: Path) -> list[dict]:
     ensure_schema(ours)
     base = duckdb.connect(str(workdir / "baseline.duckdb"))
     results = []
+    # a process's first pa.array() imports pandas (~0.7 s here), whichever source comes first: once a process, not
+    # a source's cost
+    pa.array(np.zeros(1))
     for name, src in SOURCES.items():
         files = source_files(src, landing)
         t0 = time.perf_counter()
@@ -58,7 +84,9 @@ def run(landing: Path, workdir: Path) -> list[dict]:
         ours.execute("checkpoint")
         seconds = time.perf_counter() - t0
         read = sum(r.read for r in res)
-        b_rows, b_failed, b_seconds = _baseline(base, name, src.fmt, files)
+        scratch = workdir / f"repaired_{name}"
+        scratch.mkdir(exist_ok=True)
+        b_rows, b_failed, b_seconds = _baseline(base, name, src.fmt, files, scratch)
         row = {"source": name, "files": len(files), "rows_read": read, "rows_landed": sum(r.landed for r in res),
                "rows_quarantined": sum(r.quarantined for r in res), "rows_duplicate": sum(r.duplicates for r in res),
                "seconds": round(seconds, 2), "rows_per_s": round(read / seconds) if seconds else None,
@@ -69,7 +97,7 @@ def run(landing: Path, workdir: Path) -> list[dict]:
         results.append(row)
         print(f"{name:<22} {len(files):>5} files {read:>10,} rows {seconds:>7.1f} s {row['rows_per_s']:>9,} rows/s | "
               f"read_json {b_rows:>10,} rows {b_seconds:>6.2f} s {row['baseline_rows_per_s']:>10,} rows/s "
-              f"({b_failed} files failed) | time x{row['seconds_ratio']}, per record x{row['cost_per_record_ratio']}",
+              f"({b_failed} files repaired first) | time x{row['seconds_ratio']}, per record x{row['cost_per_record_ratio']}",
               flush=True)
     ours.close()
     base.close()
