@@ -39,6 +39,8 @@ def test_build_runs_dbt_through_dagster(world_s, tmp_path, monkeypatch):
     con.close()
     monkeypatch.setenv("REVOPS_DUCKDB_PATH", str(db))
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    target = tmp_path / "dbt_target"  # no partial-parse file yet: the first build parses the whole project
+    monkeypatch.setenv("DBT_TARGET_PATH", str(target))
     res = CliRunner().invoke(app, ["build", "--select", "staging"])
     assert res.exit_code == 0, res.output
     assert "built" in res.output
@@ -46,3 +48,13 @@ def test_build_runs_dbt_through_dagster(world_s, tmp_path, monkeypatch):
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("select count(*) from main.stg_esp__events").fetchone()[0] == \
         con.execute("select count(*) from raw.esp_events").fetchone()[0] > 9_000
+    con.close()
+    # its parse is kept for the next build, which parses only what changed (dagster-dbt seeds each run's own
+    # target folder from the base folder's file)
+    assert (target / "partial_parse.msgpack").exists()
+    first = {p.name for p in target.iterdir() if p.is_dir()}
+    res = CliRunner().invoke(app, ["build", "--select", "stg_esp__events"])
+    assert res.exit_code == 0, res.output
+    (second,) = [p for p in target.iterdir() if p.is_dir() and p.name not in first]
+    log = (second / "dbt.log").read_text()
+    assert "Unable to do partial parsing" not in log and "Starting full parse" not in log
