@@ -7,8 +7,10 @@
 
 {#- An event log (source `source_name`, table `table`: ESP events, Segment calls): every event once, its delivery
     key (record_key) as `id_column`, the caller's columns, the file it landed from and landed_at. `incremental`
-    (the model's is_incremental()): only the files landed since the last run. -#}
+    (the model's is_incremental()): only the files landed since the last run. The record is parsed once for all
+    the caller's reads of it (json_parsed_once, macros/json_and_time.sql). -#}
 {% macro event_log_staging(source_name, table, id_column, incremental=false) -%}
+{%- set reads = json_parsed_once('record', caller() | trim) -%}
 with
 
 source as (
@@ -19,13 +21,18 @@ source as (
     {%- endif %}
 ),
 
+parsed as (
+    select *{% for column in reads.parsed %}, {{ column }}{% endfor %}
+    from source
+),
+
 final as (
     select
         record_key as {{ id_column }},
-        {{ caller() | trim }}
+        {{ reads.select_list }}
         file as landed_from_file,
         landed_at
-    from source
+    from parsed
 )
 
 select * from final
@@ -80,8 +87,15 @@ select * from final
 {#- A sales-engagement export (source sales_engagement, table `table`): its numeric id as `id_column`, the caller's
     columns, updatedAt and the file and line it landed from; latest version by update time, then the later export
     file and line, with version_count (how many versions were landed). `incremental` (the model's
-    is_incremental()): only the records with a version landed since the last run. -#}
+    is_incremental()): only the records with a version landed since the last run. The record is parsed once for
+    all the columns read from it (json_parsed_once, macros/json_and_time.sql). -#}
 {% macro sales_engagement_staging(table, id_column, incremental=false) -%}
+{%- set columns -%}
+        cast({{ json_text('record', '$.id') }} as bigint) as {{ id_column }},
+        {{ caller() | trim }}
+        {{ iso_to_utc(json_text('record', '$.updatedAt')) }} as updated_at,
+{%- endset -%}
+{%- set reads = json_parsed_once('record', columns) -%}
 with
 
 source as (
@@ -98,17 +112,20 @@ changed as (
 ),
 {%- endif %}
 
-versions as (
-    select
-        cast({{ json_text('record', '$.id') }} as bigint) as {{ id_column }},
-        {{ caller() | trim }}
-        {{ iso_to_utc(json_text('record', '$.updatedAt')) }} as updated_at,
-        file as landed_from_file,
-        line as landed_from_line
+parsed as (
+    select *{% for column in reads.parsed %}, {{ column }}{% endfor %}
     from source
     {%- if incremental %}
     where cast({{ json_text('record', '$.id') }} as bigint) in (select record_id from changed)
     {%- endif %}
+),
+
+versions as (
+    select
+        {{ reads.select_list }}
+        file as landed_from_file,
+        line as landed_from_line
+    from parsed
 ),
 
 final as (
