@@ -310,3 +310,20 @@ def test_enrichment_providers_overlap_and_disagree(world_s):
     assert sum(ca[d]["employees"] != cb[d]["employees"] for d in both) > len(both) / 2  # providers disagree
     stale = [r for r in cb.values() if r["observed_at"] < "2026-04-01"]
     assert len(stale) > 0.1 * len(cb)  # older than any sensible freshness limit
+
+
+def test_event_ids_stay_unique_across_blocks(tmp_path):
+    # A world of three blocks (10k persons each): the ids of each block's ESP events come from its own range (an
+    # L world of 40 blocks once gave 97 % of its ESP events a key another block had used with another payload)
+    from sandbox.world.config import Scale
+
+    cfg = WorldConfig(scale=Scale("T", persons=20_500, accounts=400, days=5), person_days_per_block=50_000)
+    generate_world(cfg, tmp_path)
+    payloads = defaultdict(set)
+    for _, _, line in records(tmp_path, "esp/events/**/*.json"):
+        rec = parse(line)
+        if isinstance(rec, dict) and isinstance(rec.get("sg_event_id"), str):
+            payloads[rec["sg_event_id"]].add(json.dumps(rec, sort_keys=True))
+    assert len(payloads) > 10_000
+    repeated = {k: v for k, v in payloads.items() if len(v) > 1}
+    assert not repeated, f"{len(repeated)} sg_event_ids with more than one payload, e.g. {next(iter(repeated))}"
