@@ -312,11 +312,21 @@ def test_enrichment_providers_overlap_and_disagree(world_s):
     assert len(stale) > 0.1 * len(cb)  # older than any sensible freshness limit
 
 
-def test_event_ids_stay_unique_across_blocks(tmp_path):
+def test_event_ids_stay_unique_across_blocks(tmp_path, monkeypatch):
     # A world of three blocks (10k persons each): the ids of each block's ESP events come from its own range (an
     # L world of 40 blocks once gave 97 % of its ESP events a key another block had used with another payload)
+    import contextlib
+
+    from sandbox.world import generate as gen
     from sandbox.world.config import Scale
 
+    @contextlib.contextmanager
+    def in_this_process(ctx, n_blocks):
+        # the blocks run here, not in forkserver workers: a worker re-runs the test process's __main__, which an
+        # earlier test (Streamlit's AppTest of the dashboard) has replaced (BrokenPipeError in CI)
+        yield lambda bno, ids: gen.run_block(ctx, bno, ids)
+
+    monkeypatch.setattr(gen, "_block_runner", in_this_process)
     cfg = WorldConfig(scale=Scale("T", persons=20_500, accounts=400, days=5), person_days_per_block=50_000)
     generate_world(cfg, tmp_path)
     payloads = defaultdict(set)
