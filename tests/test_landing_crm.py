@@ -191,3 +191,33 @@ def test_kill_9_mid_extraction_then_rerun_equals_a_clean_run(world_s, tmp_path):
     assert len(clean["contacts"]) == n_contacts
     for k in clean:
         assert crashed[k] == clean[k], k
+
+
+def test_a_page_lands_new_versions_once_and_repeats_nothing(tmp_path):
+    """_land_page against hand-made HubSpot contacts (the shape of HubSpot's documented object): an unchanged record
+    seen again lands once; the same id and updatedAt with another payload lands once more, as key#hash; a record
+    whose only change is its modification time (a write-back echo) lands nothing; associations are not repeated."""
+    import duckdb
+
+    from revops.landing import crm, files
+
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    crm.ensure_schema(con)
+    files.ensure_schema(con)
+
+    def contact(cid: str, updated: str, **props):
+        return {"id": cid, "properties": {"email": f"{cid}@example.com", "firstname": "Ada", **props},
+                "createdAt": "2026-10-01T10:00:00.000Z", "updatedAt": updated, "archived": False}
+
+    page = [contact("501", "2026-10-02T10:00:00.000Z"), contact("502", "2026-10-02T11:00:00.000Z")]
+    assoc = {"companies": [("501", "9001"), ("502", "9002")]}
+    assert crm._land_page(con, "contacts", page, "p1", False, None, assoc) == (2, 0, 0, 0)
+    assert crm._land_page(con, "contacts", page, "p1 again", False, None, assoc) == (0, 2, 0, 0)
+    other = [contact("501", "2026-10-02T10:00:00.000Z", lastname="Lovelace")]  # same key, another payload
+    assert crm._land_page(con, "contacts", other, "p2", False, None, None) == (1, 0, 0, 0)
+    assert crm._land_page(con, "contacts", other, "p2 again", False, None, None) == (0, 1, 0, 0)
+    echo = [contact("502", "2026-10-03T09:00:00.000Z")]  # only updatedAt moved
+    assert crm._land_page(con, "contacts", echo, "p3", False, None, None) == (0, 0, 0, 1)
+    keys = sorted(r[0] for r in con.execute("select record_key from raw.crm_contacts").fetchall())
+    assert len(keys) == 3 and keys[0] == "501|2026-10-02T10:00:00.000Z" and keys[1].startswith(keys[0] + "#")
+    assert con.execute("select count(*) from raw.crm_associations").fetchall()[0][0] == 2
