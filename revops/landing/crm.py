@@ -31,6 +31,7 @@ import polars as pl
 from revops.hubspot import HubSpotClient
 from revops.landing.contracts import CRM_CONTRACTS, check_records
 from revops.faults import crash_point
+from revops.landing.files import landed_under_keys
 
 SEARCH_PAGE = 200
 SEARCH_CAP = 10_000
@@ -185,21 +186,10 @@ def _land_page(con, obj: str, records: list[dict], request: str, archived: bool,
     con.execute("begin transaction")
     try:
         con.register("_page", rows)
-        # The landed versions the page could repeat, found by key alone: a NOT EXISTS against raw.crm_<obj> builds
-        # its hash table over the whole table, JSON text included, on every page (the L world's contacts fell from
-        # 4.5 to 1.4 pages/s past ~400k rows); a semi-join on the key column finds the few rows, and their text is
-        # read by rowid. A version's text is compared by its md5.
-        con.execute(f"""
-            create or replace temp table _hit_rows as
-            select t.rowid as row_id, t.record_key from raw.crm_{obj} t
-            where t.record_key in (select record_key from _page
-                                   union all select record_key || '#' || left(md5(record), 12) from _page)""")
-        row_ids = [r[0] for r in con.execute("select row_id from _hit_rows").fetchall()]
-        con.execute(f"""
-            create or replace temp table _hits as
-            select h.record_key, md5(t.record::varchar) as record_md5
-            from _hit_rows h inner join (select rowid as row_id, record from raw.crm_{obj}
-                                     where rowid = any(?::bigint[])) t using (row_id)""", [row_ids])
+        # the landed versions the page could repeat, by key, without reading the whole table (landed_under_keys)
+        landed_under_keys(con, f"raw.crm_{obj}", """
+            select record_key from _page union all select record_key || '#' || left(md5(record), 12) from _page""",
+                          "_hits")
         # an echo (same content as the latest landed version of the id) is neither landed nor remembered anew
         echoes = con.execute("""
             select count(*) from _page p inner join raw.crm_latest l
@@ -213,7 +203,7 @@ def _land_page(con, obj: str, records: list[dict], request: str, archived: bool,
                    record::json, ?, ?
             from _page p
             where not exists (select 1 from _hits h where h.record_key = p.record_key
-                              and h.record_md5 = md5(p.record))
+                              and h.h = md5(p.record))
               and p.record_key || '#' || left(md5(p.record), 12) not in (select record_key from _hits)
               and not exists (select 1 from (select id, content_md5 from raw.crm_latest
                                              where object = ? and id in (select id from _page)) l

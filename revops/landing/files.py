@@ -626,18 +626,12 @@ def _fate_sql(table: str) -> str:
 
 
 def _find_landed(con, table: str) -> bool:
-    """The landed rows the batch could repeat, as small temp tables of (rid, record_key, provider, h = the payload's
-    md5): `_landed` under the batch's valid keys, `_landed_versions` under the versions (key#hash) its repeated keys'
-    payloads would make. Found by the key column alone (a semi-join), their text read by rowid only for these rows:
-    a join that carries `record` reads the whole table's JSON text on every batch, which made L's landing slow down
-    as its tables grew (ESP: 30 k records/s after 5 M rows, against 250 k/s for M's first batch). True when any
-    valid key of the batch comes twice in it or is landed already: only then has a record a fate other than landing
-    (the candidates of _fate_sql)."""
-    con.execute(f"""
-        create or replace temp table _landed as
-        select x.rowid as rid, x.record_key, x.provider, x.payload_hash as h from raw.{table} x
-        where x.record_key in (select base_key from _checked where error is null)""")
-    _hash_by_rowid(con, table, "_landed")
+    """The landed rows the batch could repeat (landed_under_keys): `_landed` under the batch's valid keys,
+    `_landed_versions` under the versions (key#hash) its repeated keys' payloads would make. True when any valid key
+    of the batch comes twice in it or is landed already: only then has a record a fate other than landing (the
+    candidates of _fate_sql)."""
+    landed_under_keys(con, f"raw.{table}", "select base_key from _checked where error is null", "_landed",
+                      provider=True)
     con.execute("""
         create or replace temp table _busy_keys as
         select base_key from _checked where error is null group by base_key, provider having count(*) > 1
@@ -645,25 +639,30 @@ def _find_landed(con, table: str) -> bool:
     if not con.execute("select count(*) from _busy_keys").fetchall()[0][0]:
         con.execute("create or replace temp table _landed_versions as select * from _landed limit 0")
         return False
-    con.execute(f"""
-        create or replace temp table _landed_versions as
-        select x.rowid as rid, x.record_key, x.provider, x.payload_hash as h from raw.{table} x
-        where x.record_key in (select c.base_key || '#' || left(md5(c.text), 12) from _checked c
-                               where c.error is null and c.base_key in (select base_key from _busy_keys))""")
-    _hash_by_rowid(con, table, "_landed_versions")
+    landed_under_keys(con, f"raw.{table}", """
+        select c.base_key || '#' || left(md5(c.text), 12) from _checked c
+        where c.error is null and c.base_key in (select base_key from _busy_keys)""", "_landed_versions", provider=True)
     return True
 
 
-def _hash_by_rowid(con, table: str, hits: str) -> None:
-    """Fill the payload md5 of the hits whose row has none stored (payload_hash null means md5(record)), reading
-    `record` for those rows only."""
-    rids = [r[0] for r in con.execute(f"select rid from {hits} where h is null").fetchall()]
-    if not rids:
-        return
+def landed_under_keys(con, table: str, keys_sql: str, into: str, provider: bool = False) -> None:
+    """Temp table `into` of (rid, record_key[, provider], h = the payload's md5) for the rows of landed `table`
+    (raw.<source> or raw.crm_<object>) whose record_key is one of `keys_sql`'s. Found by the key column alone (a
+    semi-join), their text read by rowid for these rows only: a join that carries `record` reads the whole table's
+    JSON text every time, which made landing slow down as the tables grew (L's contacts 4.5 -> 1.4 pages/s past
+    ~400k rows; a batch of ESP files). A stored payload_hash (raw.<source>) is used as it is; null means
+    md5(record)."""
+    stored = "x.payload_hash" if provider else "null::varchar"
     con.execute(f"""
-        update {hits} set h = m.h
-        from (select rowid as rid, md5(record::varchar) as h from raw.{table} where rowid = any(?::bigint[])) m
-        where {hits}.rid = m.rid""", [rids])
+        create or replace temp table {into} as
+        select x.rowid as rid, x.record_key{', x.provider' if provider else ''}, {stored} as h from {table} x
+        where x.record_key in ({keys_sql})""")
+    rids = [r[0] for r in con.execute(f"select rid from {into} where h is null").fetchall()]
+    if rids:
+        con.execute(f"""
+            update {into} set h = m.h
+            from (select rowid as rid, md5(record::varchar) as h from {table} where rowid = any(?::bigint[])) m
+            where {into}.rid = m.rid""", [rids])
 
 
 def _same_json(a: str, b: str) -> bool:
