@@ -56,6 +56,7 @@ def spark_conf(directory: Path) -> dict[str, str]:
         "spark.sql.shuffle.partitions": "4",
         "spark.sql.sources.default": "parquet",
         "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
         "spark.driver.host": "127.0.0.1",
         "spark.driver.bindAddress": "127.0.0.1",
         "spark.driver.memory": os.environ.get("REVOPS_SPARK_DRIVER_MEMORY", "4g"),

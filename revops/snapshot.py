@@ -85,6 +85,10 @@ def publish(warehouse: Path | None = None, out_dir: Path | None = None, keep: in
     final = out_dir / f"marts-{now:%Y%m%dT%H%M%S%fZ}-{os.getpid()}.duckdb"
     tmp = out_dir / f".{final.name}.tmp"
     tmp.unlink(missing_ok=True)
+    from revops import engine
+
+    if engine.is_spark():
+        return _publish_from_spark(warehouse, out_dir, final, tmp, now, keep)
     con = duckdb.connect()  # in memory: both files are attached to it
     try:
         # Attached under the file's own name: dbt's views (mart_sync_health) name their catalog that way. The paths
@@ -117,13 +121,39 @@ def publish(warehouse: Path | None = None, out_dir: Path | None = None, keep: in
         tmp.unlink(missing_ok=True)
         raise
     con.close()
+    return _make_current(out_dir, final, tmp, now, keep, len(marts) + 1)
+
+
+def _make_current(out_dir: Path, final: Path, tmp: Path, now: datetime, keep: int, tables: int) -> Snapshot:
     with open(tmp, "rb+") as f:
         os.fsync(f.fileno())
     os.replace(tmp, final)
     _write_atomically(out_dir / POINTER, final.name + "\n")
     _fsync_dir(out_dir)
     prune(out_dir, keep)
-    return Snapshot(final, now, len(marts) + 1)
+    return Snapshot(final, now, tables)
+
+
+def _publish_from_spark(warehouse: Path, out_dir: Path, final: Path, tmp: Path, now: datetime, keep: int) -> Snapshot:
+    """REVOPS_ENGINE=spark: the marts come from the Spark warehouse beside `warehouse` (revops/spark_store.py)."""
+    from revops import spark_store
+
+    if not warehouse.exists():
+        raise NothingToPublish(f"{warehouse}: no such warehouse file: build it first (revops build)")
+    try:
+        marts = spark_store.run("snapshot", warehouse, "--out", str(tmp))["tables"]
+        if not marts:
+            raise NothingToPublish(f"{warehouse}: no marts to publish (dim_*, fct_*, mart_*): build the project first")
+        con = duckdb.connect(str(tmp))
+        try:
+            con.execute("create table main.snapshot_info as select ? as published_at, ? as warehouse, ? as tables",
+                        [now, str(warehouse), len(marts)])
+        finally:
+            con.close()
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return _make_current(out_dir, final, tmp, now, keep, len(marts) + 1)
 
 
 def prune(out_dir: Path, keep: int = KEEP) -> list[Path]:

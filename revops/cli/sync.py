@@ -35,6 +35,12 @@ def sync(
         raise typer.BadParameter(f"the sync does not write {', '.join(map(repr, unknown))}; it writes "
                                  f"{', '.join(OBJECTS)}", param_hint="--object")
     db = _warehouse_file(duckdb_path or settings.duckdb_path())
+    from revops import engine
+
+    if engine.is_spark():
+        from revops import spark_store
+
+        spark_store.run("desired", db)  # the sync models as Spark built them, beside the sync state
     con = connect(db)
     try:
         with _built(db):  # what the sync reads, checked before anything is planned or sent

@@ -12,7 +12,7 @@ import dagster as dg
 from dagster import AssetExecutionContext
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
-from revops import build_state
+from revops import build_state, engine, spark_store
 from reverse_etl.state import ensure_schema as ensure_sync_schema
 
 from .resources import dbt_project, warehouse_path
@@ -46,6 +46,11 @@ def dbt_warehouse(context: AssetExecutionContext, dbt: DbtCliResource, config: D
         before = build_state.snapshot(con, manifest)
     finally:
         con.close()
+    if engine.is_spark():
+        # dbt's sources on Spark are the control store's landed tables, published before dbt's session starts
+        os.environ["REVOPS_SPARK_DIR"] = str(engine.spark_dir(Path(warehouse_path())))
+        done = spark_store.run("publish", Path(warehouse_path()))
+        context.log.info(f"spark: {sum(v == 'written' for v in done.values())} landed table(s) published")
     args = ["build"] if config.unit_tests else ["build", "--exclude-resource-type", "unit_test"]
     invocation = dbt.cli(args, context=context)
     yield from invocation.stream()
@@ -61,6 +66,9 @@ def dbt_warehouse(context: AssetExecutionContext, dbt: DbtCliResource, config: D
     finally:
         con.close()
     context.log.info(f"build state recorded for {len(keys)} key(s)")
+    if engine.is_spark():
+        served = spark_store.run("serve", Path(warehouse_path()))
+        context.log.info(f"spark: {len(served)} model(s) served into the control store")
 
 
 def _keep_partial_parse(invocation_target: Path) -> None:

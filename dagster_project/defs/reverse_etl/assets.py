@@ -5,6 +5,7 @@ import dagster as dg
 
 from dagster_project.defs.common.resources import WarehouseResource
 from reverse_etl.engine import DEFAULT_OBJECTS, run_sync
+from revops import engine, spark_store
 from revops.hubspot import HubSpotClient
 
 
@@ -19,6 +20,8 @@ from revops.hubspot import HubSpotClient
                 "dead-lettered, audited in schema crm_sync.",
 )
 def crm_sync(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    if engine.is_spark():
+        spark_store.run("desired", warehouse.db_path())  # the sync models as Spark built them, beside the sync state
     with warehouse.connect() as con, HubSpotClient() as client:
         res = run_sync(con, client, objects=DEFAULT_OBJECTS, on_batch=lambda obj, n, ok, bad: context.log.info(
             f"{obj} batch {n}: {ok} confirmed, {bad} dead-lettered"))
