@@ -20,7 +20,7 @@ export REVOPS_WORLD_DIR ?= $(CURDIR)/data/world
 # The sandbox CRM accepts this token; a real portal's private-app token comes from your environment.
 export HUBSPOT_TOKEN ?= sandbox-local-token
 
-.PHONY: demo test install manifest world serve dashboard screenshots browser bench bench-identity bench-sync bench-l bench-latency dev docs clean
+.PHONY: demo test test-spark install manifest world serve dashboard screenshots browser bench bench-identity bench-sync bench-l bench-latency dev docs clean
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -86,7 +86,15 @@ browser:
 	    apt-get install -y -q chromium > /dev/null)) || (echo "could not install chromium (apt-get install chromium)"; exit 1)
 
 test: install manifest browser
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -m "not spark"
+
+# the same project on Spark (REVOPS_ENGINE=spark, tests/test_spark_engine.py): the S world built on both engines,
+# every mart and sync model compared, kill -9 of a Spark publish and of a sync; a local JVM (Debian's Java 17)
+test-spark: install manifest
+	@command -v java > /dev/null || (apt-get install -y -q openjdk-17-jre-headless > /dev/null 2>&1 || \
+	    (apt-get update -q > /dev/null && apt-get install -y -q openjdk-17-jre-headless > /dev/null)) || \
+	    (echo "could not install Java 17 (apt-get install openjdk-17-jre-headless)"; exit 1)
+	$(BIN)/pytest -q -m spark tests/test_spark_engine.py
 
 # Long benchmarks: not part of `make test`
 bench: install

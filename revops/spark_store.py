@@ -34,8 +34,11 @@ from pathlib import Path
 import duckdb
 
 from revops import engine
+from revops.faults import crash_point
 
 CONTROL_SCHEMAS = ("raw", "ops", "crm_sync")
+# written by `revops calibrate scoring` into the control store, read by the models as a source (var scoring_weights)
+CALIBRATED = ("config.icp_rules_calibrated", "config.signal_weights_calibrated")
 PUBLISHED = "ops.spark_published"  # the control store's record of what Spark holds; never published itself
 # what the sync engine reads besides crm_sync (reverse_etl/engine.py, reverse_etl/tasks.py)
 DESIRED = ("main.sync_hubspot__contacts", "main.sync_hubspot__companies", "main.sync_hubspot__tasks",
@@ -63,8 +66,9 @@ def _spark_ident(name: str) -> str:
 def _control_tables(con) -> list[tuple[str, str]]:
     return [tuple(r) for r in con.execute(
         "select table_schema, table_name from information_schema.tables where table_type = 'BASE TABLE' "
-        "and table_schema in (select unnest(?)) and table_catalog = current_database() order by 1, 2",
-        [list(CONTROL_SCHEMAS)]).fetchall() if f"{r[0]}.{r[1]}" != PUBLISHED]
+        "and (table_schema in (select unnest(?)) or table_schema || '.' || table_name in (select unnest(?))) "
+        "and table_catalog = current_database() order by 1, 2",
+        [list(CONTROL_SCHEMAS), list(CALIBRATED)]).fetchall() if f"{r[0]}.{r[1]}" != PUBLISHED]
 
 
 def _fingerprint(con, schema: str, table: str) -> str:
@@ -83,7 +87,7 @@ def _arrow_for_spark(con, schema: str, table: str):
 
 
 def publish(db: Path, spark=None, progress=print) -> dict[str, str]:
-    """Make the Spark warehouse's raw/ops/crm_sync tables equal to the control store's. Returns table -> what was
+    """Make the Spark warehouse's raw/ops/crm_sync tables (and calibrated weights) equal to the control store's. Returns table -> what was
     done ('written' or 'unchanged')."""
     con = duckdb.connect(str(db))
     try:
@@ -108,6 +112,7 @@ def publish(db: Path, spark=None, progress=print) -> dict[str, str]:
                 frame = spark.createDataFrame(arrow)
                 # overwrite replaces the table's files and its schema (a column landing added is taken along)
                 frame.write.mode("overwrite").format("parquet").saveAsTable(f"{_spark_ident(schema)}.{_spark_ident(table)}")
+                crash_point("REVOPS_FAULT_KILL_AT_SPARK_TABLE")  # the kill -9 tests: written, not yet recorded
                 # recorded only now: Spark has confirmed the table
                 con.execute(f"insert or replace into {PUBLISHED} values (?, ?, now())", [f"{schema}.{table}", fp])
                 done[f"{schema}.{table}"] = "written"
