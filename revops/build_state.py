@@ -75,6 +75,13 @@ def code_fingerprint(manifest: dict, project_dir: Path | None = None) -> str:
             h.update(f"{uid}={macro.get('macro_sql', '')};".encode())
     if project_dir and (Path(project_dir) / "dbt_project.yml").exists():
         h.update((Path(project_dir) / "dbt_project.yml").read_bytes())
+    # the models live in the engine's warehouse: a switch of engine (or a Spark warehouse folder removed) finds
+    # nothing built there, whatever the control store remembers of the other
+    from revops import engine
+
+    if engine.is_spark():
+        built = engine.spark_dir() / "warehouse" / "main.db"
+        h.update(f"engine=spark;{built};{built.is_dir()}".encode())
     return h.hexdigest()
 
 
