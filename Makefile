@@ -20,7 +20,7 @@ export REVOPS_WORLD_DIR ?= $(CURDIR)/data/world
 # The sandbox CRM accepts this token; a real portal's private-app token comes from your environment.
 export HUBSPOT_TOKEN ?= sandbox-local-token
 
-.PHONY: demo test test-spark install manifest world serve dashboard screenshots browser bench bench-identity bench-sync bench-l bench-latency dev docs clean
+.PHONY: demo test test-spark install manifest world serve dashboard screenshots browser bench bench-identity bench-sync bench-l bench-latency bench-engines dev docs clean
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -131,6 +131,13 @@ LATENCY_DIR ?= /tmp/bench_latency
 bench-latency: install manifest
 	$(BIN)/python -m revops.latency_bench --scale M --seed $(SEED) --world $(LATENCY_WORLD) --workdir $(LATENCY_DIR) \
 	    --out bench_results/latency_M.json
+
+# both engines side by side (revops/engine_bench.py): land, build, sync and kpis of the S and the M world on DuckDB,
+# then on Spark (REVOPS_ENGINE=spark), time and peak memory per step, and the marts compared; bench_results/engines_*.json
+ENGINES_DIR ?= /tmp/bench_engines
+bench-engines: install manifest
+	$(BIN)/python -m revops.engine_bench --scale S --seed $(SEED) --workdir $(ENGINES_DIR) --out bench_results/engines_S.json
+	$(BIN)/python -m revops.engine_bench --scale M --seed $(SEED) --workdir $(ENGINES_DIR) --out bench_results/engines_M.json
 
 # The RevOps dashboard on the newest marts snapshot (published by every build and sync) at http://127.0.0.1:8501:
 # `python -m dashboard` binds 127.0.0.1 with usage statistics off from any directory (dashboard/launch.py)
