@@ -17,6 +17,17 @@
     end)
 {%- endmacro %}
 
+{#- Spark: Java regexes, and '\\' in a string literal is an escape, so the patterns' backslashes are doubled. -#}
+{% macro spark__normalize_email(expr) -%}
+    (case
+        when not (lower(trim({{ expr }})) rlike '^[^@\\s+][^@\\s]*@[^@\\s]+\\.[^@\\s]+\\z') then null
+        when split_part(lower(trim({{ expr }})), '@', 2) in ('gmail.com', 'googlemail.com')
+            then replace(split_part(split_part(lower(trim({{ expr }})), '@', 1), '+', 1), '.', '') || '@gmail.com'
+        else split_part(split_part(lower(trim({{ expr }})), '@', 1), '+', 1)
+            || '@' || split_part(lower(trim({{ expr }})), '@', 2)
+    end)
+{%- endmacro %}
+
 {#- A company domain from a domain, a URL or an email: lowercase, no scheme, no www., no path. -#}
 {% macro normalize_domain(expr) -%}
     {{ return(adapter.dispatch('normalize_domain')(expr)) }}
@@ -24,6 +35,12 @@
 
 {% macro duckdb__normalize_domain(expr) -%}
     nullif(regexp_replace(regexp_replace(lower(trim({{ expr }})), '^([a-z]+://)?(www\.)?([^@]*@)?', ''), '[/:?#].*$', ''), '')
+{%- endmacro %}
+
+{#- Spark's regexp_replace replaces every match; both patterns are anchored and the second runs to the end, so
+    there is only ever the first. -#}
+{% macro spark__normalize_domain(expr) -%}
+    nullif(regexp_replace(regexp_replace(lower(trim({{ expr }})), '^([a-z]+://)?(www\\.)?([^@]*@)?', ''), '[/:?#].*$', ''), '')
 {%- endmacro %}
 
 {#- A full name for matching: lower case, accents and punctuation removed, single spaces. -#}
@@ -34,6 +51,17 @@
 {% macro duckdb__normalize_name(first, last) -%}
     nullif(trim(regexp_replace(regexp_replace(strip_accents(lower(
         coalesce({{ first }}, '') || ' ' || coalesce({{ last }}, ''))), '[^a-z ]', '', 'g'), '\s+', ' ', 'g')), '')
+{%- endmacro %}
+
+{#- Spark has no strip_accents: the lower-case Latin letters (U+00C0-024F, U+1E00-1EFF) that DuckDB's strip_accents
+    turns into one a-z letter are translated to it (the list is DuckDB's own output). A decomposed accent is a
+    combining mark, which '[^a-z ]' removes anyway; any other letter is removed by it on both engines. -#}
+{% macro spark__normalize_name(first, last) -%}
+    nullif(trim(regexp_replace(regexp_replace(translate(lower(
+        coalesce({{ first }}, '') || ' ' || coalesce({{ last }}, '')),
+        'àáâãäåçèéêëìíîïñòóôõöùúûüýÿāăąćĉċčďēĕėęěĝğġģĥĩīĭįĵķĺļľńņňōŏőŕŗřśŝşšţťũūŭůűųŵŷźżžơưǎǐǒǔǖǘǚǜǟǡǧǩǫǭǰǵǹǻȁȃȅȇȉȋȍȏȑȓȕȗșțȟȧȩȫȭȯȱȳḁḃḅḇḉḋḍḏḑḓḕḗḙḛḝḟḡḣḥḧḩḫḭḯḱḳḵḷḹḻḽḿṁṃṅṇṉṋṍṏṑṓṕṗṙṛṝṟṡṣṥṧṩṫṭṯṱṳṵṷṹṻṽṿẁẃẅẇẉẋẍẏẑẓẕẖẗẘẙạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ',
+        'aaaaaaceeeeiiiinooooouuuuyyaaaccccdeeeeegggghiiiijklllnnnooorrrssssttuuuuuuwyzzzouaiouuuuuaagkoojgnaaaeeiioorruusthaeooooyabbbcdddddeeeeefghhhhhiikkkllllmmmnnnnoooopprrrrsssssttttuuuuuvvwwwwwxxyzzzhtwyaaaaaaaaaaaaeeeeeeeeiioooooooooooouuuuuuuyyyy'),
+        '[^a-z ]', ''), '\\s+', ' ')), '')
 {%- endmacro %}
 
 {#- Connected components of an undirected graph, as `node, component` where component is the smallest node
@@ -63,6 +91,69 @@
         having min(cur.component) < known.component
     )
     select node, component from cc_labels
+{%- endmacro %}
+
+{#- Spark's recursive CTEs allow neither UNION nor an aggregate over the recursive reference, so the same label
+    propagation is unrolled into var connected_components_rounds rounds: each round every node sends its label to
+    itself and to its neighbours and keeps the smallest it receives. A round reads the round before once, and
+    `nodes` and `edges` are read once, because Spark inlines a CTE at each reference: a round joining the arcs
+    again, or a check reading the last round twice, multiplied the plan (out of memory in the clustering model).
+    Each row carries the node's neighbours and the label it had, so the round after the last one is the check: a
+    label it still changes fails the query instead of cutting a component. Components settle after as many rounds
+    as the longest shortest path from their smallest node (S: 4 for the first pass, 1 for the fuzzy pass). A node
+    outside `nodes` receives a label but has no neighbour list to pass it on, and is dropped, as the recursive
+    version ignores an edge with an end outside `nodes`. -#}
+{% macro spark__connected_components(nodes, node_col, edges, a_col, b_col) -%}
+    {%- set rounds = var('connected_components_rounds') | int -%}
+    with
+    cc_nodes as (
+        select distinct {{ node_col }} as node from {{ nodes }}
+    ),
+    cc_adjacency as (
+        select arc.from_node, collect_list(arc.to_node) as neighbors
+        from (
+            select inline(array(
+                named_struct('from_node', {{ a_col }}, 'to_node', {{ b_col }}),
+                named_struct('from_node', {{ b_col }}, 'to_node', {{ a_col }})))
+            from {{ edges }}
+        ) as arc
+        group by arc.from_node
+    ),
+    cc_round_0 as (
+        select
+            cc_nodes.node,
+            cc_nodes.node as component,
+            -- a node without edges is its own neighbour, so that it keeps a list
+            coalesce(cc_adjacency.neighbors, array(cc_nodes.node)) as neighbors
+        from cc_nodes
+        left join cc_adjacency on cc_adjacency.from_node = cc_nodes.node
+    ),
+    {%- for r in range(1, rounds + 2) %}
+    cc_round_{{ r }} as (
+        select
+            sent.target as node,
+            min(sent.component) as component,
+            max(case when sent.pos = 0 then sent.neighbors end) as neighbors,
+            max(case when sent.pos = 0 then sent.component end) as previous_component
+        from (
+            select component, neighbors, posexplode(concat(array(node), neighbors)) as (pos, target)
+            from cc_round_{{ r - 1 }}
+        ) as sent
+        group by sent.target
+    ),
+    {%- endfor %}
+    cc_checked as (
+        select
+            node,
+            case
+                when component <> previous_component then raise_error(
+                    'connected_components: not converged after {{ rounds }} rounds; raise var connected_components_rounds')
+                else component
+            end as component
+        from cc_round_{{ rounds + 1 }}
+        where neighbors is not null
+    )
+    select node, component from cc_checked
 {%- endmacro %}
 
 {#- Join condition: the row of int_person_accounts_dated (alias `accounts`) valid for `person` at `at`; before

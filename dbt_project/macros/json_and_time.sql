@@ -22,6 +22,17 @@
     json_extract({{ column }}, '{{ path }}')
 {%- endmacro %}
 
+{#- Spark's get_json_object gives an object or an array as compact JSON text, as DuckDB does, but a string without
+    its quotes and a JSON null as null: a scalar is read through a variant instead, whose to_json quotes it (a
+    variant sorts an object's keys, so objects and arrays keep get_json_object's text, which keeps their order). -#}
+{% macro spark__json_fragment(column, path) -%}
+    (case
+        when left(ltrim(get_json_object({{ column }}, '{{ path }}')), 1) in ('{', '[')
+            then get_json_object({{ column }}, '{{ path }}')
+        else to_json(variant_get(try_parse_json({{ column }}), '{{ path }}'))
+    end)
+{%- endmacro %}
+
 {#- The JSON column parsed once per row for all of a select list's json_text/json_fragment reads of it: each read
     on its own parses the whole record again (Segment's 19 reads of a call on M: 12.5-14.7 s; parsed once:
     2.7-3.4 s). `select_list` is rendered SQL over `column` (a staging envelope's caller block); returns
@@ -205,8 +216,9 @@
     ((epoch_ms({{ b }}) - epoch_ms({{ a }})) / 1000.0)
 {%- endmacro %}
 
+{#- A double, as DuckDB's: Spark keeps a bigint divided by a decimal literal (1000.0) a decimal. -#}
 {% macro spark__seconds_between(a, b) -%}
-    ((unix_millis({{ b }}) - unix_millis({{ a }})) / 1000.0)
+    (cast(unix_millis({{ b }}) - unix_millis({{ a }}) as double) / 1000)
 {%- endmacro %}
 
 {#- A UTC timestamp (without time zone) as local wall-clock time in an IANA time zone. -#}

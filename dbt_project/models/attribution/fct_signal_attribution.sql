@@ -105,7 +105,7 @@ unattributed as (
     select
         deals.deal_id,
         models.attribution_model,
-        cast(null as varchar) as signal_id,
+        cast(null as {{ dbt.type_string() }}) as signal_id,
         'unattributed' as signal_type,
         cast(null as timestamp) as signal_at,
         deals.amount,

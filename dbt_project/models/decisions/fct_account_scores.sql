@@ -74,9 +74,9 @@ account_intent as (
         account_id,
         least({{ var('intent_cap') }}, {{ exact_sum('points') }}) as intent_points,
         cast(sum(signal_count) as bigint) as signal_count,
-        max(case when type_rank = 1 then label || ' ×' || cast(signal_count as varchar) end) as reason_1,
-        max(case when type_rank = 2 then label || ' ×' || cast(signal_count as varchar) end) as reason_2,
-        max(case when type_rank = 3 then label || ' ×' || cast(signal_count as varchar) end) as reason_3
+        max(case when type_rank = 1 then label || ' ×' || cast(signal_count as {{ dbt.type_string() }}) end) as reason_1,
+        max(case when type_rank = 2 then label || ' ×' || cast(signal_count as {{ dbt.type_string() }}) end) as reason_2,
+        max(case when type_rank = 3 then label || ' ×' || cast(signal_count as {{ dbt.type_string() }}) end) as reason_3
     from (
         select signal_points.*,
                row_number() over (partition by account_id order by points desc, signal_type) as type_rank

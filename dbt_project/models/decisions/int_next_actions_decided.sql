@@ -45,7 +45,7 @@ owner_domains as (
         paused_domains.paused_since
     from (
         select
-            cast(owner_id as varchar) as owner_id,
+            cast(owner_id as {{ dbt.type_string() }}) as owner_id,
             sending_domain,
             row_number() over (partition by owner_id order by updated_at desc, mailing_id desc) as recency
         from mailings
@@ -251,14 +251,14 @@ final as (
             '{ (top reasons)}': "coalesce(' (' || top_reasons || ')', '')",
             '{: reason 1}': "coalesce(': ' || reason_1, '')",
             '{ (reason 1)}': "coalesce(' (' || reason_1 || ')', '')",
-            '{meeting date}': "cast(cast(last_meeting_at as date) as varchar)",
-            '{reply date}': "cast(cast(last_reply_at as date) as varchar)",
-            '{hand raise date}': "cast(cast(last_hand_raise_at as date) as varchar)",
-            '{minutes since hand raise}': "cast(minutes_since_hand_raise as varchar)",
-            '{touches in cap window}': "cast(touches_in_cap_window as varchar)",
-            '{task done date}': "cast(cast(task_done_at as date) as varchar)",
+            '{meeting date}': "cast(cast(last_meeting_at as date) as " ~ dbt.type_string() ~ ")",
+            '{reply date}': "cast(cast(last_reply_at as date) as " ~ dbt.type_string() ~ ")",
+            '{hand raise date}': "cast(cast(last_hand_raise_at as date) as " ~ dbt.type_string() ~ ")",
+            '{minutes since hand raise}': "cast(minutes_since_hand_raise as " ~ dbt.type_string() ~ ")",
+            '{touches in cap window}': "cast(touches_in_cap_window as " ~ dbt.type_string() ~ ")",
+            '{task done date}': "cast(cast(task_done_at as date) as " ~ dbt.type_string() ~ ")",
             '{unknown fit fields}': "unknown_fit_fields",
-            '{intent score}': "cast(cast(round(intent_score) as integer) as varchar)",
+            '{intent score}': "cast(cast(round(intent_score) as integer) as " ~ dbt.type_string() ~ ")",
             '{cap window days}': "'" ~ var('frequency_cap_window_days') ~ "'",
             '{nurture review days}': "'" ~ var('nurture_review_days') ~ "'",
             '{; email paused}': "case when is_sending_domain_paused then '; email paused: ' || owner_sending_domain
@@ -285,7 +285,7 @@ final as (
                  then 'fit unknown: ' || unknown_fit_fields end,
             case when owner_source = 'fallback_queue' then 'owner from the fallback queue' end,
             case when is_sending_domain_paused then 'sending domain ' || owner_sending_domain || ' paused since '
-                 || cast(paused_since as varchar) end,
+                 || cast(paused_since as {{ dbt.type_string() }}) end,
             case when is_frequency_capped then 'frequency cap reached' end), '') as open_risk,
         suppression_reason,
         is_exception,

@@ -161,7 +161,7 @@ flags as (
         exists (select 1 from open_deals where open_deals.person_id = persons.person_id) as has_open_opportunity,
         exists (select 1 from sequence_states
                     inner join person_prospects
-                        on person_prospects.prospect_id = cast(sequence_states.prospect_id as varchar)
+                        on person_prospects.prospect_id = cast(sequence_states.prospect_id as {{ dbt.type_string() }})
                     where person_prospects.person_id = persons.person_id and sequence_states.state = 'active')
             as is_in_active_sequence,
         exists (select 1 from person_emails inner join legal_hold

@@ -66,10 +66,10 @@ reasons as (
     select
         by_type.*,
         by_type.label
-            || case when by_type.count_7d > 1 then ' ×' || cast(by_type.count_7d as varchar) || ' in 7 days'
+            || case when by_type.count_7d > 1 then ' ×' || cast(by_type.count_7d as {{ dbt.type_string() }}) || ' in 7 days'
                     when by_type.count_7d = 1 then ' in the last 7 days'
                     when by_type.latest_age_days < 1 then ' today'
-                    else ' ' || cast(cast(floor(by_type.latest_age_days) as integer) as varchar) || ' days ago' end
+                    else ' ' || cast(cast(floor(by_type.latest_age_days) as integer) as {{ dbt.type_string() }}) || ' days ago' end
             as reason,
         row_number() over (partition by by_type.person_id order by by_type.points desc, by_type.signal_type)
             as reason_rank

@@ -209,7 +209,7 @@ final as (
         nullif(concat_ws('; ',
             case when decided.is_oversized_cluster then 'identity from an oversized cluster' end,
             case when decided.identity_confidence < {{ var('exception_min_identity_confidence') }}
-                 then 'identity confidence ' || cast(round(decided.identity_confidence, 2) as varchar) end,
+                 then 'identity confidence ' || cast(round(decided.identity_confidence, 2) as {{ dbt.type_string() }}) end,
             case when decided.route = 'pursue' and known_owners.owner_id is null and assigned.owner_id is null
                  then 'pursued but no owner in territory: fallback queue' end), '') as exception_reason,
         decided.last_hand_raise_at,

@@ -45,9 +45,9 @@ final as (
                      || ' has it'
             when decided.is_hand_raise then 'hand raise: due today, never deferred'
             when scheduled.working_days_deferred > 0
-                then 'moved ' || cast(scheduled.working_days_deferred as varchar) || ' working day'
+                then 'moved ' || cast(scheduled.working_days_deferred as {{ dbt.type_string() }}) || ' working day'
                      || case when scheduled.working_days_deferred > 1 then 's' else '' end
-                     || ': the owner is at capacity (' || cast(scheduled.decided_owner_capacity as varchar)
+                     || ': the owner is at capacity (' || cast(scheduled.decided_owner_capacity as {{ dbt.type_string() }})
                      || ' actions a day)'
             when scheduled.due_date > scheduled.decided_date then 'due on the next working day'
             when scheduled.due_date = scheduled.decided_date then 'due on its day'

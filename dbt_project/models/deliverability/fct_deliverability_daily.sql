@@ -98,20 +98,20 @@ windowed as (
 final as (
     select
         windowed.*,
-        bounces_7d * 1.0 / nullif(sends_7d, 0) as bounce_rate_7d,
-        complaints_7d * 1.0 / nullif(sends_7d, 0) as complaint_rate_7d,
-        unsubscribes_7d * 1.0 / nullif(sends_7d, 0) as unsubscribe_rate_7d,
+        cast(bounces_7d as double) / nullif(sends_7d, 0) as bounce_rate_7d,
+        cast(complaints_7d as double) / nullif(sends_7d, 0) as complaint_rate_7d,
+        cast(unsubscribes_7d as double) / nullif(sends_7d, 0) as unsubscribe_rate_7d,
         sends_7d >= {{ var('kill_switch_min_sends') }}
-            and (bounces_7d * 1.0 / nullif(sends_7d, 0) > {{ var('kill_switch_max_bounce_rate') }}
-                 or complaints_7d * 1.0 / nullif(sends_7d, 0) > {{ var('kill_switch_max_complaint_rate') }})
+            and (cast(bounces_7d as double) / nullif(sends_7d, 0) > {{ var('kill_switch_max_bounce_rate') }}
+                 or cast(complaints_7d as double) / nullif(sends_7d, 0) > {{ var('kill_switch_max_complaint_rate') }})
             as is_paused,
         case
             when sends_7d < {{ var('kill_switch_min_sends') }} then null
-            when bounces_7d * 1.0 / sends_7d > {{ var('kill_switch_max_bounce_rate') }}
-                and complaints_7d * 1.0 / sends_7d > {{ var('kill_switch_max_complaint_rate') }}
+            when cast(bounces_7d as double) / sends_7d > {{ var('kill_switch_max_bounce_rate') }}
+                and cast(complaints_7d as double) / sends_7d > {{ var('kill_switch_max_complaint_rate') }}
                 then 'bounce and complaint rates'
-            when bounces_7d * 1.0 / sends_7d > {{ var('kill_switch_max_bounce_rate') }} then 'bounce rate'
-            when complaints_7d * 1.0 / sends_7d > {{ var('kill_switch_max_complaint_rate') }} then 'complaint rate'
+            when cast(bounces_7d as double) / sends_7d > {{ var('kill_switch_max_bounce_rate') }} then 'bounce rate'
+            when cast(complaints_7d as double) / sends_7d > {{ var('kill_switch_max_complaint_rate') }} then 'complaint rate'
         end as pause_reason
     from windowed
     {%- if is_incremental() %}

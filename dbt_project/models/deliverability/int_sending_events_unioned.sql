@@ -36,7 +36,7 @@ esp as (
 ),
 
 mailing_events as (
-    select 'sales_engagement' as source, cast(mailing_id as varchar) as event_key, 'send' as event_kind,
+    select 'sales_engagement' as source, cast(mailing_id as {{ dbt.type_string() }}) as event_key, 'send' as event_kind,
            sending_domain,
            case when delivered_at is null then bounced_at
                 when bounced_at is null then delivered_at
@@ -45,13 +45,13 @@ mailing_events as (
     from mailings
     where delivered_at is not null or bounced_at is not null
     union all
-    select 'sales_engagement', cast(mailing_id as varchar), 'bounce', sending_domain, bounced_at, landed_at
+    select 'sales_engagement', cast(mailing_id as {{ dbt.type_string() }}), 'bounce', sending_domain, bounced_at, landed_at
     from mailings where bounced_at is not null
     union all
-    select 'sales_engagement', cast(mailing_id as varchar), 'complaint', sending_domain, marked_as_spam_at, landed_at
+    select 'sales_engagement', cast(mailing_id as {{ dbt.type_string() }}), 'complaint', sending_domain, marked_as_spam_at, landed_at
     from mailings where marked_as_spam_at is not null
     union all
-    select 'sales_engagement', cast(mailing_id as varchar), 'unsubscribe', sending_domain, unsubscribed_at, landed_at
+    select 'sales_engagement', cast(mailing_id as {{ dbt.type_string() }}), 'unsubscribe', sending_domain, unsubscribed_at, landed_at
     from mailings where unsubscribed_at is not null
 ),
 
@@ -70,7 +70,7 @@ landed_records as (
     -- every record landed since the last run, with events or not (a mailing's later version may have none)
     select 'esp' as source, esp_event_id as event_key from esp_events where {{ landed_after_high_water_mark() }}
     union all
-    select 'sales_engagement', cast(mailing_id as varchar) from mailings where {{ landed_after_high_water_mark() }}
+    select 'sales_engagement', cast(mailing_id as {{ dbt.type_string() }}) from mailings where {{ landed_after_high_water_mark() }}
 ),
 
 rewritten_days as (

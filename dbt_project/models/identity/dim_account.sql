@@ -59,7 +59,7 @@ observations as (
            updated_at as observed_at
     from crm_companies where company_rank = 1
     union all
-    select account_domain, 'employee_count', 'crm', cast(employee_count as varchar), updated_at
+    select account_domain, 'employee_count', 'crm', cast(employee_count as {{ dbt.type_string() }}), updated_at
     from crm_companies where company_rank = 1
     union all
     select account_domain, 'industry', 'crm', industry, updated_at from crm_companies where company_rank = 1
@@ -69,7 +69,7 @@ observations as (
     select {{ normalize_domain('company_domain') }}, 'company_name', provider, company_name, observed_at
     from enrichment_companies
     union all
-    select {{ normalize_domain('company_domain') }}, 'employee_count', provider, cast(employee_count as varchar),
+    select {{ normalize_domain('company_domain') }}, 'employee_count', provider, cast(employee_count as {{ dbt.type_string() }}),
            observed_at
     from enrichment_companies
     union all

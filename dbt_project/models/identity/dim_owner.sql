@@ -21,8 +21,8 @@ queue as (
     select
         '{{ var("fallback_owner_queue") }}' as owner_id,
         'Unassigned queue ({{ var("fallback_owner_queue") }})' as owner_name,
-        cast(null as varchar) as owner_email,
-        cast(null as varchar) as team,
+        cast(null as {{ dbt.type_string() }}) as owner_email,
+        cast(null as {{ dbt.type_string() }}) as team,
         true as is_queue
 ),
 

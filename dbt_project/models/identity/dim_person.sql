@@ -48,10 +48,10 @@ profiles as (
     union all
     select bridge.person_id, 2, prospects.updated_at, prospects.first_name, prospects.last_name, prospects.job_title
     from bridge
-    inner join prospects on bridge.identifier_id = 'prospect_id:' || cast(prospects.prospect_id as varchar)
+    inner join prospects on bridge.identifier_id = 'prospect_id:' || cast(prospects.prospect_id as {{ dbt.type_string() }})
     union all
     select bridge.person_id, 3, segment_identities.occurred_at, segment_identities.first_name,
-           segment_identities.last_name, cast(null as varchar)
+           segment_identities.last_name, cast(null as {{ dbt.type_string() }})
     from bridge
     inner join segment_identities on bridge.identifier_id = segment_identities.identifier_id
 ),
@@ -119,7 +119,7 @@ final as (
         best_profiles.job_title,
         current_accounts.account_id,
         current_accounts.account_domain,
-        cast(crm_contacts.primary_contact_id as varchar) as primary_crm_contact_id,
+        cast(crm_contacts.primary_contact_id as {{ dbt.type_string() }}) as primary_crm_contact_id,
         crm_contacts.crm_contact_ids,
         persons.anchor_identifier_id,
         persons.identifier_count,

@@ -22,11 +22,11 @@ bridge as (
 
 engagements as (
     select 'call' as engagement_type, 'calls' as crm_object, call_id as engagement_id, owner_id, call_at as occurred_at,
-           created_at, call_direction, cast(null as varchar) as meeting_outcome
+           created_at, call_direction, cast(null as {{ dbt.type_string() }}) as meeting_outcome
     from calls
     where not is_archived
     union all
-    select 'meeting', 'meetings', meeting_id, owner_id, meeting_at, created_at, cast(null as varchar), meeting_outcome
+    select 'meeting', 'meetings', meeting_id, owner_id, meeting_at, created_at, cast(null as {{ dbt.type_string() }}), meeting_outcome
     from meetings
     where not is_archived
 ),

@@ -49,7 +49,7 @@ traits as (
         and associations.from_object_id = contacts.contact_id
     inner join companies on companies.company_id = associations.to_object_id
     union all
-    select 'prospect_id:' || cast(prospect_id as varchar), 'full_name',
+    select 'prospect_id:' || cast(prospect_id as {{ dbt.type_string() }}), 'full_name',
            {{ normalize_name('first_name', 'last_name') }}, 'sales_engagement', updated_at
     from prospects
     union all

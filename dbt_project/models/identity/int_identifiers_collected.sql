@@ -51,7 +51,7 @@ sightings as (
     select 'crm', 'email', {{ normalize_email('email') }}, created_at, updated_at
     from contacts
     union all
-    select 'sales_engagement', 'prospect_id', cast(prospect_id as varchar), updated_at, updated_at
+    select 'sales_engagement', 'prospect_id', cast(prospect_id as {{ dbt.type_string() }}), updated_at, updated_at
     from prospects
     union all
     select source, identifier_type, identifier_value, updated_at, updated_at

@@ -28,7 +28,7 @@ listed as (
            'crm_contact_id' as identifier_type, trim(merged_id) as identifier_value
     from merged_ids
     union all
-    select 'sales_engagement', cast(prospect_id as varchar), updated_at, updated_at,
+    select 'sales_engagement', cast(prospect_id as {{ dbt.type_string() }}), updated_at, updated_at,
            'email', {{ normalize_email('email') }}
     from prospect_emails
 ),

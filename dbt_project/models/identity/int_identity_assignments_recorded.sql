@@ -15,7 +15,7 @@ previous as (
 ),
 {% else %}
 previous as (
-    select cast(null as varchar) as identifier_id, cast(null as varchar) as person_id
+    select cast(null as {{ dbt.type_string() }}) as identifier_id, cast(null as {{ dbt.type_string() }}) as person_id
     where false
 ),
 {% endif %}

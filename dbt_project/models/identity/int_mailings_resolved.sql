@@ -15,7 +15,7 @@ final as (
         mailings.*,
         bridge.person_id
     from mailings
-    inner join bridge on bridge.identifier_id = 'prospect_id:' || cast(mailings.prospect_id as varchar)
+    inner join bridge on bridge.identifier_id = 'prospect_id:' || cast(mailings.prospect_id as {{ dbt.type_string() }})
 )
 
 select * from final

@@ -31,11 +31,11 @@ as_of as (
 
 triggers as (
     select
-        'reply:' || cast(mailings.mailing_id as varchar) as trigger_id,
+        'reply:' || cast(mailings.mailing_id as {{ dbt.type_string() }}) as trigger_id,
         'reply' as trigger,
         mailings.replied_at as triggered_at,
         mailings.person_id,
-        cast(mailings.owner_id as varchar) as owner_id
+        cast(mailings.owner_id as {{ dbt.type_string() }}) as owner_id
     from mailings
     where mailings.replied_at is not null
     union all

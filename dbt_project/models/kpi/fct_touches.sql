@@ -52,7 +52,7 @@ sales_engagements as (
         case when kind = 'call' then 'sales:call:' else 'sales:meeting:' end || coalesce(owner_id, 'unknown'),
         'sales',
         kind,
-        cast(null as varchar),
+        cast(null as {{ dbt.type_string() }}),
         owner_id
     from engagements
 ),

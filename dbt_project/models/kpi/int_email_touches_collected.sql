@@ -25,7 +25,7 @@ landed_records as (
     from esp_delivered
     where {{ landed_after_high_water_mark() }}
     union all
-    select 'mailing:' || cast(mailing_id as varchar), cast(delivered_at as date)
+    select 'mailing:' || cast(mailing_id as {{ dbt.type_string() }}), cast(delivered_at as date)
     from mailings
     where {{ landed_after_high_water_mark() }}
 ),
@@ -67,21 +67,21 @@ marketing_emails as (
         'marketing' as emitter_kind,
         'email' as channel,
         sending_domain,
-        cast(null as varchar) as owner_id,
+        cast(null as {{ dbt.type_string() }}) as owner_id,
         landed_at
     from esp_events
 ),
 
 sales_emails as (
     select
-        'mailing:' || cast(mailing_id as varchar) as touch_id,
+        'mailing:' || cast(mailing_id as {{ dbt.type_string() }}) as touch_id,
         delivered_at as touched_at,
-        'prospect_id:' || cast(prospect_id as varchar) as identifier_id,
-        'sales:' || cast(sequence_id as varchar) as emitter,
+        'prospect_id:' || cast(prospect_id as {{ dbt.type_string() }}) as identifier_id,
+        'sales:' || cast(sequence_id as {{ dbt.type_string() }}) as emitter,
         'sales' as emitter_kind,
         'email' as channel,
         sending_domain,
-        cast(owner_id as varchar) as owner_id,
+        cast(owner_id as {{ dbt.type_string() }}) as owner_id,
         landed_at
     from sales_mailings
     where delivered_at is not null

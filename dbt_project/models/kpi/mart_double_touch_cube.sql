@@ -170,10 +170,10 @@ final as (
         pair_kind,
         touches,
         incidents,
-        incidents * 10000.0 / touches as incidents_per_10k_touches,
+        cast(incidents as double) * 10000 / touches as incidents_per_10k_touches,
         touched_persons,
         persons_with_incident,
-        persons_with_incident * 1.0 / touched_persons as share_of_touched_persons
+        cast(persons_with_incident as double) / touched_persons as share_of_touched_persons
     from measured
 )
 

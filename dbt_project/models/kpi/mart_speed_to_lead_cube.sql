@@ -63,9 +63,9 @@ grouped as (
 final as (
     select
         grouped.* exclude (answered_within_5_min, answered_within_1_hour),
-        answered_within_5_min * 1.0 / nullif(known_outcome_requests, 0) as share_within_5_min,
-        answered_within_1_hour * 1.0 / nullif(known_outcome_requests, 0) as share_within_1_hour,
-        missed_requests * 1.0 / nullif(known_outcome_requests, 0) as missed_share
+        cast(answered_within_5_min as double) / nullif(known_outcome_requests, 0) as share_within_5_min,
+        cast(answered_within_1_hour as double) / nullif(known_outcome_requests, 0) as share_within_1_hour,
+        cast(missed_requests as double) / nullif(known_outcome_requests, 0) as missed_share
     from grouped
     -- days: over all requests and by one dimension at a time (the summary's rows); spans: every combination
     where period_grain = 'weeks'

@@ -23,7 +23,7 @@ final as (
         cast(coalesce(retries, 0) as bigint) as retries,
         -- tasks a rep completed, edited or deleted by hand: the sync leaves them alone from then on
         cast(coalesce(handed_over, 0) as bigint) as tasks_handed_over,
-        succeeded * 1.0 / nullif(sent, 0) as success_rate
+        cast(succeeded as double) / nullif(sent, 0) as success_rate
     from runs
 )
 

@@ -33,7 +33,7 @@ segment_signals as (
         case when segment_events.call_type = 'page' then 'page:' || segment_events.page_path
              else 'track:' || segment_events.event_name end as source_event,
         segment_events.person_id,
-        cast(null as varchar) as account_id,
+        cast(null as {{ dbt.type_string() }}) as account_id,
         'segment' as source,
         coalesce(segment_events.page_path, segment_events.event_name) as evidence_detail
     from segment_events
@@ -72,10 +72,10 @@ firmographic_signals as (
         'enrichment:' || provider || ':' || provider_signal_id as signal_id,
         observed_at as signal_at,
         'enrichment:' || signal_type as source_event,
-        cast(null as varchar) as person_id,
+        cast(null as {{ dbt.type_string() }}) as person_id,
         {{ stable_id('acc_', 'account_domain') }} as account_id,
         'enrichment:' || provider as source,
-        cast(signal_detail as varchar) as evidence_detail,
+        cast(signal_detail as {{ dbt.type_string() }}) as evidence_detail,
         row_number() over (
             partition by account_domain, signal_type, observed_day, identifying_detail, occurrence
             order by provider, provider_signal_id
@@ -85,15 +85,15 @@ firmographic_signals as (
 
 reply_signals as (
     select
-        'mailing:' || cast(mailings.mailing_id as varchar) || ':replied' as signal_id,
+        'mailing:' || cast(mailings.mailing_id as {{ dbt.type_string() }}) || ':replied' as signal_id,
         mailings.replied_at as signal_at,
         'mailing:replied' as source_event,
         bridge.person_id,
-        cast(null as varchar) as account_id,
+        cast(null as {{ dbt.type_string() }}) as account_id,
         'sales_engagement' as source,
-        'sequence ' || cast(mailings.sequence_id as varchar) as evidence_detail
+        'sequence ' || cast(mailings.sequence_id as {{ dbt.type_string() }}) as evidence_detail
     from mailings
-    inner join bridge on bridge.identifier_id = 'prospect_id:' || cast(mailings.prospect_id as varchar)
+    inner join bridge on bridge.identifier_id = 'prospect_id:' || cast(mailings.prospect_id as {{ dbt.type_string() }})
     where mailings.replied_at is not null
 ),
 
@@ -103,9 +103,9 @@ meeting_signals as (
         created_at as signal_at,
         'meeting:booked' as source_event,
         min(person_id) as person_id,
-        cast(null as varchar) as account_id,
+        cast(null as {{ dbt.type_string() }}) as account_id,
         'crm' as source,
-        'for ' || cast(cast(occurred_at as date) as varchar) as evidence_detail
+        'for ' || cast(cast(occurred_at as date) as {{ dbt.type_string() }}) as evidence_detail
     from engagements
     where engagement_type = 'meeting'
     group by engagement_id, created_at, occurred_at

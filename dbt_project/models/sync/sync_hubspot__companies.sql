@@ -15,7 +15,7 @@ mapped as (
         'id:' || accounts.crm_company_id as sync_key,
         accounts.account_id,
         accounts.crm_company_id,
-        cast(cast(round(account_scores.account_score) as integer) as varchar) as revops_account_score,
+        cast(cast(round(account_scores.account_score) as integer) as {{ dbt.type_string() }}) as revops_account_score,
         coalesce(account_scores.top_reasons, '') as revops_account_reasons
     from accounts
     inner join account_scores on account_scores.account_id = accounts.account_id

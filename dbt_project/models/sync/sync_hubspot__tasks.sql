@@ -40,7 +40,7 @@ pending_follow_ups as (
 
 mapped as (
     select
-        stage_map.person_id || ':' || stage_map.next_action_kind || ':' || cast(stage_map.task_cycle as varchar)
+        stage_map.person_id || ':' || stage_map.next_action_kind || ':' || cast(stage_map.task_cycle as {{ dbt.type_string() }})
             as revops_action_key,
         stage_map.person_id,
         stage_map.next_action_kind,
@@ -53,7 +53,7 @@ mapped as (
             'Open risk: ' || stage_map.open_risk,
             'Blocked decision: ' || stage_map.blocked_decision) as hs_task_body,
         -- HubSpot's due time: a datetime; the date's midnight UTC, in the form the CRM returns it
-        cast(stage_map.next_action_date as varchar) || 'T00:00:00.000Z' as hs_timestamp,
+        cast(stage_map.next_action_date as {{ dbt.type_string() }}) || 'T00:00:00.000Z' as hs_timestamp,
         'NOT_STARTED' as hs_task_status,
         -- the priority rule (see the yml): a hand raise or a follow-up inside its SLA first, then calls and emails
         case

@@ -2,8 +2,8 @@ with
 
 source as (
     select * from {{ source_or_empty('crm_sync', 'tasks', {
-        'action_key': 'varchar', 'task_id': 'varchar', 'state': 'varchar', 'payload': 'json',
-        'payload_hash': 'varchar', 'updated_at': 'timestamptz', 'run_id': 'varchar'}) }} as tasks
+        'action_key': dbt.type_string(), 'task_id': dbt.type_string(), 'state': dbt.type_string(), 'payload': type_json(),
+        'payload_hash': dbt.type_string(), 'updated_at': type_timestamp_tz(), 'run_id': dbt.type_string()}) }} as tasks
 ),
 
 final as (

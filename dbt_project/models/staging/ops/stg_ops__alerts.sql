@@ -2,9 +2,9 @@ with
 
 source as (
     select * from {{ source_or_empty('ops', 'alerts', {
-        'alert_key': 'varchar', 'kind': 'varchar', 'created_at': 'timestamptz', 'payload': 'json', 'text': 'varchar',
-        'message': 'json', 'status': 'varchar', 'attempts': 'integer', 'last_error': 'varchar',
-        'last_attempt_at': 'timestamptz', 'sent_at': 'timestamptz'}) }} as alerts
+        'alert_key': dbt.type_string(), 'kind': dbt.type_string(), 'created_at': type_timestamp_tz(), 'payload': type_json(), 'text': dbt.type_string(),
+        'message': type_json(), 'status': dbt.type_string(), 'attempts': dbt.type_int(), 'last_error': dbt.type_string(),
+        'last_attempt_at': type_timestamp_tz(), 'sent_at': type_timestamp_tz()}) }} as alerts
 ),
 
 final as (
