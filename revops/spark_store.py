@@ -83,7 +83,7 @@ def _arrow_for_spark(con, schema: str, table: str):
                        "and table_name = ? and table_catalog = current_database() order by ordinal_position",
                        [schema, table]).fetchall()
     select = ", ".join(f"{_ident(c)}::varchar as {_ident(c)}" if t == "JSON" else _ident(c) for c, t in cols)
-    return con.execute(f"select {select} from {_ident(schema)}.{_ident(table)}").to_arrow_table()
+    return con.sql(f"select {select} from {_ident(schema)}.{_ident(table)}").to_arrow_table()
 
 
 def publish(db: Path, spark=None, progress=print) -> dict[str, str]:
