@@ -120,8 +120,9 @@
     unnest(string_split({{ column }}, '{{ separator }}'))
 {%- endmacro %}
 
+{#- Spark's split takes a regex: the separator is quoted (\\Q...\\E) to split on it literally, as DuckDB does. -#}
 {% macro spark__explode_split(column, separator) -%}
-    explode(split({{ column }}, '{{ separator }}'))
+    explode(split({{ column }}, '\\Q{{ separator }}\\E'))
 {%- endmacro %}
 
 {#- Aggregates: the distinct values as a sorted list, or joined into one sorted string. -#}
@@ -163,8 +164,9 @@
     unnest(range(1, cast({{ n }} as bigint) + 1))
 {%- endmacro %}
 
+{#- sequence(1, 0) counts down (1, 0), where DuckDB's range gives no row: n below 1 explodes nothing here too. -#}
 {% macro spark__explode_range(n) -%}
-    explode(sequence(1, {{ n }}))
+    explode(case when {{ n }} >= 1 then sequence(cast(1 as bigint), cast({{ n }} as bigint)) end)
 {%- endmacro %}
 
 {#- The current time as a UTC timestamp without time zone. -#}
@@ -268,4 +270,13 @@
 
 {% macro default__primary_team_name(column) -%}
     {{ json_text(column, '$.teams[0].name') }}
+{%- endmacro %}
+
+{#- Spark: the teams parsed into structs; the first with primary true, else the first. -#}
+{% macro spark__primary_team_name(column) -%}
+    coalesce(
+        try_element_at(filter(
+            from_json(get_json_object({{ column }}, '$.teams'), 'array<struct<name: string, primary: string>>'),
+            team -> team.primary = 'true'), 1).name,
+        get_json_object({{ column }}, '$.teams[0].name'))
 {%- endmacro %}

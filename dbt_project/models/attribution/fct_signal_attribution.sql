@@ -31,7 +31,7 @@ deal_accounts as (
             row_number() over (partition by deals.deal_id
                                order by coalesce(deal_parties.party_object = 'companies'
                                                  and deal_parties.account_id is not null, false) desc,
-                                        deal_parties.account_id is null, deal_parties.account_id) as pick
+                                        deal_parties.account_id is null nulls last, deal_parties.account_id nulls last) as pick
         from deals
         left join deal_parties on deal_parties.deal_id = deals.deal_id
     ) as candidates
@@ -48,7 +48,7 @@ deal_signals as (
         signals.signal_type,
         signals.signal_at,
         {{ seconds_between('signals.signal_at', 'deals.created_at') }} / 86400.0 as days_before_deal,
-        row_number() over (partition by deals.deal_id order by signals.signal_at, signals.signal_id) as position,
+        row_number() over (partition by deals.deal_id order by signals.signal_at nulls last, signals.signal_id nulls last) as position,
         count(*) over (partition by deals.deal_id) as signal_count
     from deals
     inner join deal_accounts on deal_accounts.deal_id = deals.deal_id
@@ -88,13 +88,14 @@ weighted as (
         case models.attribution_model
             when 'first_touch' then case when decay.position = 1 then 1.0 else 0.0 end
             when 'last_touch' then case when decay.position = decay.signal_count then 1.0 else 0.0 end
-            when 'linear' then 1.0 / decay.signal_count
+            when 'linear' then cast(1 as double) / decay.signal_count
             when 'time_decay' then decay.time_decay_weight
             when 'position_based' then case
                 when decay.signal_count = 1 then 1.0
                 when decay.signal_count = 2 then 0.5
                 when decay.position in (1, decay.signal_count) then {{ var('attribution_position_end_weight') }}
-                else (1.0 - 2 * {{ var('attribution_position_end_weight') }}) / (decay.signal_count - 2)
+                -- the share left is exact (a decimal) before it is divided, as a double
+                else cast(1.0 - 2 * {{ var('attribution_position_end_weight') }} as double) / (decay.signal_count - 2)
             end
         end as weight
     from decay

@@ -20,21 +20,32 @@ account_deals as (
     where party_object = 'companies' and account_id is not null
 ),
 
+meeting_followed as (
+    select distinct signals.signal_id
+    from signals
+    inner join meetings
+        on meetings.account_id = signals.account_id and meetings.booked_at > signals.signal_at
+        and meetings.booked_at <= {{ dbt.dateadd('day', var('conversion_meeting_window_days'), 'signals.signal_at') }}
+),
+
+deal_followed as (
+    select distinct signals.signal_id
+    from signals
+    inner join account_deals
+        on account_deals.account_id = signals.account_id and account_deals.created_at > signals.signal_at
+        and account_deals.created_at <= {{ dbt.dateadd('day', var('conversion_deal_window_days'), 'signals.signal_at') }}
+),
+
 followed as (
+    -- joins rather than exists() in the select list: Spark fails to plan those correlated subqueries here
     select
         signals.signal_id,
         signals.signal_type,
-        exists (
-            select 1 from meetings
-            where meetings.account_id = signals.account_id and meetings.booked_at > signals.signal_at
-                and meetings.booked_at <= {{ dbt.dateadd('day', var('conversion_meeting_window_days'), 'signals.signal_at') }}
-        ) as is_followed_by_meeting,
-        exists (
-            select 1 from account_deals
-            where account_deals.account_id = signals.account_id and account_deals.created_at > signals.signal_at
-                and account_deals.created_at <= {{ dbt.dateadd('day', var('conversion_deal_window_days'), 'signals.signal_at') }}
-        ) as is_followed_by_deal
+        meeting_followed.signal_id is not null as is_followed_by_meeting,
+        deal_followed.signal_id is not null as is_followed_by_deal
     from signals
+    left join meeting_followed on meeting_followed.signal_id = signals.signal_id
+    left join deal_followed on deal_followed.signal_id = signals.signal_id
 ),
 
 final as (
@@ -42,9 +53,9 @@ final as (
         signal_type,
         count(*) as signals,
         cast(sum(case when is_followed_by_meeting then 1 else 0 end) as bigint) as followed_by_meeting,
-        avg(case when is_followed_by_meeting then 1.0 else 0.0 end) as signal_to_meeting_rate,
+        avg(case when is_followed_by_meeting then cast(1 as double) else 0 end) as signal_to_meeting_rate,
         cast(sum(case when is_followed_by_deal then 1 else 0 end) as bigint) as followed_by_opportunity,
-        avg(case when is_followed_by_deal then 1.0 else 0.0 end) as signal_to_opportunity_rate
+        avg(case when is_followed_by_deal then cast(1 as double) else 0 end) as signal_to_opportunity_rate
     from followed
     group by signal_type
 )

@@ -79,7 +79,7 @@ account_intent as (
         max(case when type_rank = 3 then label || ' ×' || cast(signal_count as {{ dbt.type_string() }}) end) as reason_3
     from (
         select signal_points.*,
-               row_number() over (partition by account_id order by points desc, signal_type) as type_rank
+               row_number() over (partition by account_id order by points desc, signal_type nulls last) as type_rank
         from signal_points
     ) as ranked
     group by account_id
@@ -93,7 +93,7 @@ best_persons as (
             person_id,
             lead_score,
             count(*) over (partition by account_id) as count_at_account,
-            row_number() over (partition by account_id order by lead_score desc, person_id) as person_rank
+            row_number() over (partition by account_id order by lead_score desc, person_id nulls last) as person_rank
         from scores
         where account_id is not null
     ) as ranked

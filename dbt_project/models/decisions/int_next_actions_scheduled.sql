@@ -42,7 +42,7 @@ owner_days as (
         territory,
         capacity,
         local_day,
-        row_number() over (partition by owner_id order by local_day) - 1 as working_day
+        row_number() over (partition by owner_id order by local_day nulls last) - 1 as working_day
     from (
         select
             owners.owner_id,
@@ -86,7 +86,7 @@ hand_raises as (
         today.territory,
         today.capacity,
         row_number() over (partition by actions.owner_id
-                           order by actions.last_hand_raise_at, actions.person_id) as hand_raise_rank
+                           order by actions.last_hand_raise_at nulls last, actions.person_id nulls last) as hand_raise_rank
     from actions
     inner join today on today.owner_id = actions.owner_id
     where actions.is_hand_raise
@@ -97,7 +97,7 @@ overflow as (
     select
         hand_raises.*,
         row_number() over (partition by hand_raises.territory
-                           order by hand_raises.last_hand_raise_at, hand_raises.person_id) as overflow_rank
+                           order by hand_raises.last_hand_raise_at nulls last, hand_raises.person_id nulls last) as overflow_rank
     from hand_raises
     where hand_raises.hand_raise_rank > hand_raises.capacity
 ),
@@ -118,7 +118,7 @@ room_slots as (
     select
         owner_id,
         territory,
-        row_number() over (partition by territory order by free_today - k desc, owner_id) as slot_rank
+        row_number() over (partition by territory order by free_today - k desc, owner_id nulls last) as slot_rank
     from (select room.*, {{ explode_range('room.free_today') }} as k from room where room.free_today > 0) as slots
 ),
 
@@ -170,7 +170,7 @@ flexible as (
     select
         owned.*,
         row_number() over (partition by owned.scheduled_owner_id
-                           order by owned.expected_value desc, owned.person_id) as queue_position
+                           order by owned.expected_value desc, owned.person_id nulls last) as queue_position
     from owned
     inner join today on today.owner_id = owned.scheduled_owner_id
     where not owned.is_hand_raise and owned.next_action_date <= today.local_day

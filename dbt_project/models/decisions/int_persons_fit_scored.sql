@@ -24,7 +24,7 @@ title_matches as (
         persons.person_id,
         title_seniority.seniority,
         row_number() over (partition by persons.person_id
-                           order by title_seniority.precedence, title_seniority.keyword) as match_rank
+                           order by title_seniority.precedence nulls last, title_seniority.keyword nulls last) as match_rank
     from persons
     inner join title_seniority on lower(persons.job_title) like '%' || title_seniority.keyword || '%'
 ),

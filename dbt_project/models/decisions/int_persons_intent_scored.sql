@@ -71,7 +71,7 @@ reasons as (
                     when by_type.latest_age_days < 1 then ' today'
                     else ' ' || cast(cast(floor(by_type.latest_age_days) as integer) as {{ dbt.type_string() }}) || ' days ago' end
             as reason,
-        row_number() over (partition by by_type.person_id order by by_type.points desc, by_type.signal_type)
+        row_number() over (partition by by_type.person_id order by by_type.points desc, by_type.signal_type nulls last)
             as reason_rank
     from by_type
 ),

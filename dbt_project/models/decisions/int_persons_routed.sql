@@ -101,7 +101,7 @@ matched_rules as (
         route_rules.route,
         route_rules.reason_code,
         route_rules.base_confidence,
-        row_number() over (partition by conditions.person_id order by route_rules.precedence) as rule_rank
+        row_number() over (partition by conditions.person_id order by route_rules.precedence nulls last) as rule_rank
     from conditions
     cross join route_rules
     where case route_rules.condition
@@ -150,7 +150,7 @@ to_assign as (
         decided.person_id,
         decided.territory,
         row_number() over (partition by decided.territory
-                           order by decided.lead_score desc, decided.person_id) as assignment_rank
+                           order by decided.lead_score desc, decided.person_id nulls last) as assignment_rank
     from decided
     inner join known_owners on known_owners.person_id = decided.person_id
     where known_owners.owner_id is null and decided.territory is not null
@@ -160,22 +160,29 @@ demand as (
     select territory, count(*) as people from to_assign group by territory
 ),
 
-slots as (
-    -- owner o's k-th new person brings its load to open_load + k: taking slots by that load, then owner id,
-    -- gives each next person to the least loaded owner (greedy balance)
+owner_slots as (
+    -- one row per k = 1..(people to assign in the territory) for each of its owners
     select
         open_loads.owner_id,
         open_loads.territory,
-        open_loads.open_load + {{ explode_range('demand.people') }} as load_after
+        open_loads.open_load,
+        {{ explode_range('demand.people') }} as k
     from open_loads
     inner join demand on demand.territory = open_loads.territory
+),
+
+slots as (
+    -- owner o's k-th new person brings its load to open_load + k: taking slots by that load, then owner id,
+    -- gives each next person to the least loaded owner (greedy balance)
+    select owner_id, territory, open_load + k as load_after
+    from owner_slots
 ),
 
 ranked_slots as (
     select
         owner_id,
         territory,
-        row_number() over (partition by territory order by load_after, owner_id) as slot_rank
+        row_number() over (partition by territory order by load_after nulls last, owner_id nulls last) as slot_rank
     from slots
 ),
 

@@ -14,7 +14,7 @@ streaks as (
         sum(case when is_paused = coalesce(previous_paused, not is_paused) then 0 else 1 end)
             over (partition by sending_domain order by day_utc rows unbounded preceding) as streak_number
     from (
-        select daily.*, lag(is_paused) over (partition by sending_domain order by day_utc) as previous_paused
+        select daily.*, lag(is_paused) over (partition by sending_domain order by day_utc nulls last) as previous_paused
         from daily
     ) as daily
 ),

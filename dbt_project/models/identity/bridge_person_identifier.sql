@@ -36,7 +36,7 @@ strongest_links as (
         edge_ends.rule,
         edge_ends.confidence,
         row_number() over (partition by edge_ends.identifier_id
-                           order by edge_ends.confidence desc, edge_ends.rule) as link_rank
+                           order by edge_ends.confidence desc, edge_ends.rule nulls last) as link_rank
     from edge_ends
     inner join resolved as self on self.identifier_id = edge_ends.identifier_id
     inner join resolved as other on other.identifier_id = edge_ends.other_identifier_id
@@ -49,7 +49,7 @@ own_accounts as (
     select
         identifier_id,
         {{ stable_id('acc_', 'trait_value') }} as account_id,
-        row_number() over (partition by identifier_id order by first_seen_at desc, trait_value) as account_rank
+        row_number() over (partition by identifier_id order by first_seen_at desc, trait_value nulls last) as account_rank
     from traits
     where trait = 'company_domain'
 ),

@@ -48,7 +48,7 @@ crm_companies as (
         owner_id,
         updated_at,
         row_number() over (partition by {{ normalize_domain('company_domain') }}
-                           order by created_at, company_id) as company_rank
+                           order by created_at nulls last, company_id nulls last) as company_rank
     from companies
     where not is_archived and company_domain is not null
 ),

@@ -64,7 +64,7 @@ best_profiles as (
         job_title,
         -- ties (one source, one time) break on the values, so a rebuild picks the same profile
         row_number() over (partition by person_id
-                           order by source_rank, seen_at desc, job_title, last_name, first_name) as profile_rank
+                           order by source_rank nulls last, seen_at desc, job_title nulls last, last_name nulls last, first_name nulls last) as profile_rank
     from profiles
 ),
 
@@ -75,8 +75,8 @@ best_emails as (
         bridge.identifier_value as email,
         row_number() over (
             partition by bridge.person_id
-            order by (bridge.is_role_address or bridge.is_junk_address), bridge.is_freemail,
-                     bridge.last_seen_at desc, bridge.identifier_value
+            order by (bridge.is_role_address or bridge.is_junk_address) nulls last, bridge.is_freemail nulls last,
+                     bridge.last_seen_at desc, bridge.identifier_value nulls last
         ) as email_rank
     from bridge
     where bridge.identifier_type = 'email'

@@ -13,7 +13,7 @@ intervals as (
         identifier_id,
         person_id,
         recorded_at as valid_from,
-        lead(recorded_at) over (partition by identifier_id order by recorded_at) as valid_to
+        lead(recorded_at) over (partition by identifier_id order by recorded_at nulls last) as valid_to
     from assignments
 ),
 

@@ -36,10 +36,10 @@ final as (
         {{ stable_id('acc_', 'account_domain') }} as account_id,
         account_domain,
         valid_from,
-        lead(valid_from) over (partition by person_id order by valid_from, last_seen_at, account_domain) as valid_to,
+        lead(valid_from) over (partition by person_id order by valid_from nulls last, last_seen_at nulls last, account_domain nulls last) as valid_to,
         last_seen_at,
         -- before the first domain is seen, the person is taken to be at that first account
-        row_number() over (partition by person_id order by valid_from, last_seen_at, account_domain) = 1 as is_first,
+        row_number() over (partition by person_id order by valid_from nulls last, last_seen_at nulls last, account_domain nulls last) = 1 as is_first,
         row_number() over (partition by person_id order by valid_from desc, last_seen_at desc, account_domain desc) = 1
             as is_current
     from seen

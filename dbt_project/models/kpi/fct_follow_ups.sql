@@ -51,7 +51,7 @@ next_touches as (
         select
             triggers.trigger_id,
             touches.touched_at,
-            row_number() over (partition by triggers.trigger_id order by touches.touched_at, touches.touch_id) as pick
+            row_number() over (partition by triggers.trigger_id order by touches.touched_at nulls last, touches.touch_id nulls last) as pick
         from triggers
         inner join touches on touches.person_id = triggers.person_id and touches.touched_at > triggers.triggered_at
     ) as ranked

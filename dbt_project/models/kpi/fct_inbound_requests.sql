@@ -15,7 +15,7 @@ requests as (
         account_id,
         event_name as request_type,
         occurred_at as requested_at,
-        row_number() over (partition by person_id order by occurred_at, message_id) as request_number
+        row_number() over (partition by person_id order by occurred_at nulls last, message_id nulls last) as request_number
     from events
     where call_type = 'track' and event_name in ('Demo Requested', 'Contact Sales Submitted')
         and person_id is not null

@@ -50,7 +50,7 @@ first_touches as (
             touches.touched_at,
             touches.owner_id,
             touches.channel,
-            row_number() over (partition by requests.request_id order by touches.touched_at, touches.touch_id)
+            row_number() over (partition by requests.request_id order by touches.touched_at nulls last, touches.touch_id nulls last)
                 as touch_rank
         from requests
         inner join touches
@@ -68,7 +68,7 @@ contact_owners as (
         select
             person_id,
             owner_id,
-            row_number() over (partition by person_id order by created_at, contact_id) as contact_rank
+            row_number() over (partition by person_id order by created_at nulls last, contact_id nulls last) as contact_rank
         from contacts
         where owner_id is not null
     ) as ranked

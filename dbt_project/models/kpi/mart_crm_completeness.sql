@@ -51,13 +51,13 @@ final as (
     select
         measured_as,
         count(*) as open_records,
-        avg(case when has_owner then 1.0 else 0.0 end) as with_owner_share,
-        avg(case when has_stage then 1.0 else 0.0 end) as with_stage_share,
-        avg(case when has_last_action then 1.0 else 0.0 end) as with_last_action_share,
-        avg(case when has_next_action then 1.0 else 0.0 end) as with_next_action_share,
-        avg(case when has_next_action_date then 1.0 else 0.0 end) as with_next_action_date_share,
+        avg(case when has_owner then cast(1 as double) else 0 end) as with_owner_share,
+        avg(case when has_stage then cast(1 as double) else 0 end) as with_stage_share,
+        avg(case when has_last_action then cast(1 as double) else 0 end) as with_last_action_share,
+        avg(case when has_next_action then cast(1 as double) else 0 end) as with_next_action_share,
+        avg(case when has_next_action_date then cast(1 as double) else 0 end) as with_next_action_date_share,
         avg(case when has_owner and has_stage and has_last_action and has_next_action and has_next_action_date
-                 then 1.0 else 0.0 end) as complete_share
+                 then cast(1 as double) else 0 end) as complete_share
     from measured
     group by measured_as
 )

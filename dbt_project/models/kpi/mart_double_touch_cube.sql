@@ -79,7 +79,7 @@ person_week_starts as (
         person_weeks.kind,
         person_weeks.touch_week,
         lag(person_weeks.touch_week) over (partition by person_weeks.person_id, person_weeks.kind
-                                           order by person_weeks.touch_week) as previous_week
+                                           order by person_weeks.touch_week nulls last) as previous_week
     from (select person_id, kind, touch_week from counted group by person_id, kind, touch_week) as person_weeks
     inner join touched_persons on touched_persons.person_id = person_weeks.person_id
 ),

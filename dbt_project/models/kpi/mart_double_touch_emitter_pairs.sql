@@ -29,7 +29,7 @@ spans as (
         period_start,
         period_end,
         cast({{ dbt.dateadd('day', -6, 'period_end') }} as date) as last_week_start,
-        row_number() over (order by period_start, period_end) as span_id
+        row_number() over (order by period_start nulls last, period_end nulls last) as span_id
     from (
         select distinct period_start, period_end
         from {{ ref('mart_double_touch_cube') }}
@@ -43,7 +43,7 @@ person_slices as (
 
 -- numbered in the order of the names: ordering by pair_id breaks ties by the names
 pairs as (
-    select earlier_emitter, emitter, row_number() over (order by earlier_emitter, emitter) as pair_id
+    select earlier_emitter, emitter, row_number() over (order by earlier_emitter nulls last, emitter nulls last) as pair_id
     from (select distinct earlier_emitter, emitter from incidents) as distinct_pairs
 ),
 
@@ -61,9 +61,9 @@ slices as (
         person_slice_values.segment as person_segment,
         case when slicings.by_owner then person_slice_values.owner_id else 'all' end as owner_id,
         case when slicings.by_segment then person_slice_values.segment else 'all' end as segment,
-        dense_rank() over (order by slicings.by_owner, slicings.by_segment,
-                                    case when slicings.by_owner then person_slice_values.owner_id end,
-                                    case when slicings.by_segment then person_slice_values.segment end) as slice_id
+        dense_rank() over (order by slicings.by_owner nulls last, slicings.by_segment nulls last,
+                                    case when slicings.by_owner then person_slice_values.owner_id end nulls last,
+                                    case when slicings.by_segment then person_slice_values.segment end nulls last) as slice_id
     from (select distinct owner_id, segment from person_slices) as person_slice_values
     cross join slicings
 ),
@@ -76,7 +76,7 @@ paired as (
         pairs.pair_id,
         incidents.touch_week,
         lag(incidents.touch_week) over (partition by incidents.person_id, pairs.pair_id
-                                        order by incidents.touch_week) as previous_week,
+                                        order by incidents.touch_week nulls last) as previous_week,
         incidents.pair_kind,
         incidents.gap_minutes
     from incidents
@@ -109,7 +109,7 @@ span_incidents as (
 ranked as (
     select
         span_incidents.*,
-        row_number() over (partition by span_id, slice_id order by incidents desc, pair_id) as rank_in_slice
+        row_number() over (partition by span_id, slice_id order by incidents desc, pair_id nulls last) as rank_in_slice
     from span_incidents
 ),
 

@@ -71,7 +71,7 @@ final as (
         stage_order,
         stage,
         cast(persons_reached as bigint) as persons_reached,
-        cast(persons_reached as double) / nullif(lag(persons_reached) over (order by stage_order), 0)
+        cast(persons_reached as double) / nullif(lag(persons_reached) over (order by stage_order nulls last), 0)
             as conversion_from_previous,
         median_days_from_previous
     from stages

@@ -62,7 +62,9 @@ grouped as (
 
 final as (
     select
-        grouped.* exclude (answered_within_5_min, answered_within_1_hour),
+        period_grain, period_start, period_end, period_weeks, covers_all_weeks, owner_id, request_type, segment,
+        requests, answered_requests, missed_requests, open_requests, known_outcome_requests,
+        median_latency_minutes, p90_latency_minutes, median_business_latency_minutes,
         cast(answered_within_5_min as double) / nullif(known_outcome_requests, 0) as share_within_5_min,
         cast(answered_within_1_hour as double) / nullif(known_outcome_requests, 0) as share_within_1_hour,
         cast(missed_requests as double) / nullif(known_outcome_requests, 0) as missed_share

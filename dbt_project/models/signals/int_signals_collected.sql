@@ -61,7 +61,7 @@ firmographic_occurrences as (
         firmographic_records.*,
         row_number() over (
             partition by account_domain, signal_type, observed_day, identifying_detail, provider
-            order by observed_at, provider_signal_id
+            order by observed_at nulls last, provider_signal_id nulls last
         ) as occurrence
     from firmographic_records
 ),
@@ -78,7 +78,7 @@ firmographic_signals as (
         cast(signal_detail as {{ dbt.type_string() }}) as evidence_detail,
         row_number() over (
             partition by account_domain, signal_type, observed_day, identifying_detail, occurrence
-            order by provider, provider_signal_id
+            order by provider nulls last, provider_signal_id nulls last
         ) as duplicate_rank
     from firmographic_occurrences
 ),
