@@ -134,8 +134,12 @@
     list(distinct {{ expr }} order by {{ expr }})
 {%- endmacro %}
 
+{#- collect_set drops nulls, where DuckDB's list keeps one null, sorted last: it is put back. -#}
 {% macro spark__sorted_list_agg(expr) -%}
-    array_sort(collect_set({{ expr }}))
+    (case
+        when count(*) > count({{ expr }}) then array_append(array_sort(collect_set({{ expr }})), null)
+        else array_sort(collect_set({{ expr }}))
+    end)
 {%- endmacro %}
 
 {% macro sorted_string_agg(expr, separator=',') -%}
