@@ -34,6 +34,7 @@ from pathlib import Path
 import duckdb
 
 from revops import engine
+from revops.exit_codes import CliError
 from revops.faults import crash_point
 
 CONTROL_SCHEMAS = ("raw", "ops", "crm_sync")
@@ -51,8 +52,8 @@ SERVED_MODELS = ("int_as_of_dated", "int_person_accounts_dated", "int_identifier
 SNAPSHOT_PREFIXES = ("dim_", "fct_", "mart_", "bridge_")  # revops/snapshot.py's MART_PREFIXES
 
 
-class SparkStoreError(RuntimeError):
-    """A Spark step failed; the message is its last line."""
+class SparkStoreError(CliError):
+    """A Spark step failed; the message is its last line (the command line prints it as one line, exit 1)."""
 
 
 def _ident(name: str) -> str:
@@ -143,7 +144,9 @@ def _copy_into(con, schema: str, frames: dict) -> None:
     for name, arrow in frames.items():
         con.register("spark_frame", arrow)
         # a view of an earlier DuckDB build under the same name gives way to the served table
-        con.execute(f"drop view if exists {_ident(schema)}.{_ident(name)}")
+        if con.execute("select count(*) from information_schema.tables where table_catalog = current_database() "
+                       "and table_schema = ? and table_name = ? and table_type = 'VIEW'", [schema, name]).fetchone()[0]:
+            con.execute(f"drop view {_ident(schema)}.{_ident(name)}")
         con.execute(f"create or replace table {_ident(schema)}.{_ident(name)} as select * from spark_frame")
         con.unregister("spark_frame")
 
