@@ -109,6 +109,7 @@ FORMULA_HOMES = {
     "speed-to-lead shares of the known outcomes": (
         "dbt_project/models/kpi/mart_speed_to_lead_cube.sql",
         re.compile(r"/\s*nullif\s*\(\s*answered_requests|missed_requests\s*\*\s*1\.0\s*/|"
+                   r"cast\s*\(\s*missed_requests\s+as\s+\w+\s*\)\s*/|"
                    r"avg\s*\(\s*case\s+when\s+(is_missed|outcome|[\w.]*latency_seconds)", re.I)),
     "speed-to-lead open state": (
         "dbt_project/models/kpi/fct_speed_to_lead.sql",
