@@ -91,7 +91,7 @@ def two_engines(world_s, tmp_path_factory):
 def test_every_mart_and_sync_model_is_the_same_on_both_engines(two_engines):
     duck, spark, _, _ = two_engines
     diffs = compare(duck, spark)
-    assert len(diffs) >= 40  # every dim_/fct_/mart_/bridge_/sync_ model, not an empty comparison
+    assert len(diffs) >= 35  # every dim_/fct_/mart_/bridge_/sync_ model (37 on S), not an empty comparison
     assert all(d.rows_a > 0 for d in diffs if d.table.startswith(("sync_hubspot__contacts", "fct_lead_scores",
                                                                       "dim_person", "mart_stage_map")))
     unequal = [f"{d.table}: {d.problem or f'{d.only_a} only on duckdb, {d.only_b} only on spark'} {d.examples[:2]}"
