@@ -32,9 +32,15 @@ $(VENV)/.installed: pyproject.toml uv.lock | $(BIN)/uv
 
 install: $(VENV)/.installed
 
-# dbt's manifest, which Dagster reads instead of parsing dbt at import time
-manifest: install
+# dbt's manifest, which Dagster reads instead of parsing dbt at import time; parsed again only when the project
+# changed (CI runs `make test` and `make test-spark` side by side: two parses at once would write one target folder)
+MANIFEST := dbt_project/target/manifest.json
+DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros dbt_project/tests seeds analyses -type f 2>/dev/null) \
+    dbt_project/dbt_project.yml dbt_project/profiles.yml
+$(MANIFEST): $(VENV)/.installed $(DBT_SOURCES)
 	cd dbt_project && ../$(BIN)/dbt parse --profiles-dir . --quiet
+
+manifest: $(MANIFEST)
 
 world: install
 	$(BIN)/revops sandbox generate --scale $(SCALE) --seed $(SEED) --out $(REVOPS_WORLD_DIR)
