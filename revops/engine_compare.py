@@ -8,6 +8,9 @@ ways, after putting each value in one form both engines can be held to:
 - timestamps as naive UTC (a DuckDB TIMESTAMPTZ and a Spark TIMESTAMP in a UTC session are the same instant);
 - lists and structs as their text, with their numbers left as they are.
 
+Column names must be the same, and so must what a reader sees of each column's type: an instant (TIMESTAMPTZ) is
+not a naive timestamp, a number is not text (an INTEGER and a BIGINT, a JSON and a VARCHAR are alike).
+
 Exit 0: equal; 1: a table differs (each named with its row counts and a few differing rows); 2: wrong usage."""
 
 from __future__ import annotations
@@ -57,6 +60,22 @@ def _normal(column: str, data_type: str) -> str:
     return c
 
 
+def _kind(data_type: str) -> str:
+    """What a reader of the column sees, beyond width: an instant, a naive time, a number, text, ..."""
+    t = data_type.upper()
+    if t == "TIMESTAMP WITH TIME ZONE":
+        return "instant"
+    if t.startswith("TIMESTAMP"):
+        return "naive timestamp"
+    if t.startswith(NUMERIC):
+        return "number"
+    if t in ("VARCHAR", "JSON"):
+        return "text"
+    if t.endswith("[]"):
+        return "list"
+    return t
+
+
 def _columns(con, catalog: str, table: str) -> dict[str, str]:
     return dict(con.execute("select column_name, data_type from information_schema.columns where table_catalog = ? "
                             "and table_schema = 'main' and table_name = ? order by ordinal_position",
@@ -86,6 +105,11 @@ def compare(a: Path, b: Path, examples: int = 3) -> list[TableDiff]:
         if set(cols_a) != set(cols_b):
             d.problem = (f"columns differ: only in a {sorted(set(cols_a) - set(cols_b))}, "
                          f"only in b {sorted(set(cols_b) - set(cols_a))}")
+            continue
+        kinds = {c: (_kind(cols_a[c]), _kind(cols_b[c])) for c in cols_a}
+        mismatched = {c: k for c, k in kinds.items() if k[0] != k[1]}
+        if mismatched:
+            d.problem = "column kinds differ: " + ", ".join(f"{c} {a} vs {b}" for c, (a, b) in mismatched.items())
             continue
         names = list(cols_a)
         sel_a = ", ".join(_normal(c, cols_a[c]) for c in names)

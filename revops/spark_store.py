@@ -139,6 +139,25 @@ def desired(db: Path, spark=None) -> dict[str, int]:
         con.close()
 
 
+# Spark has one timestamp type here (an instant; the session is UTC), DuckDB two: the models' timestamps are naive
+# UTC there, but a column carried straight from a control-store TIMESTAMPTZ stays one (landed_at, and the sync's and
+# the alerts' times). The served copies take DuckDB's types, so `revops eval` and the dashboard read one kind of
+# table whatever the engine (tests/test_spark_engine.py compares the types too).
+INSTANT_COLUMNS = ("landed_at",)
+INSTANT_TABLES = ("mart_alerts", "mart_sync_dead_letters", "mart_sync_health", "stg_crm_sync__", "stg_ops__")
+
+
+def _select_like_duckdb(name: str, arrow) -> str:
+    import pyarrow as pa
+
+    cols = []
+    for f in arrow.schema:
+        naive = (pa.types.is_timestamp(f.type) and f.type.tz is not None and f.name not in INSTANT_COLUMNS
+                 and not name.startswith(INSTANT_TABLES))
+        cols.append(f"timezone('UTC', {_ident(f.name)}) as {_ident(f.name)}" if naive else _ident(f.name))
+    return ", ".join(cols) or "*"
+
+
 def _copy_into(con, schema: str, frames: dict) -> None:
     con.execute(f"create schema if not exists {_ident(schema)}")
     for name, arrow in frames.items():
@@ -147,7 +166,8 @@ def _copy_into(con, schema: str, frames: dict) -> None:
         if con.execute("select count(*) from information_schema.tables where table_catalog = current_database() "
                        "and table_schema = ? and table_name = ? and table_type = 'VIEW'", [schema, name]).fetchone()[0]:
             con.execute(f"drop view {_ident(schema)}.{_ident(name)}")
-        con.execute(f"create or replace table {_ident(schema)}.{_ident(name)} as select * from spark_frame")
+        con.execute(f"create or replace table {_ident(schema)}.{_ident(name)} as "
+                    f"select {_select_like_duckdb(name, arrow)} from spark_frame")
         con.unregister("spark_frame")
 
 
