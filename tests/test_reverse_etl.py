@@ -90,6 +90,14 @@ def _desired_vs_crm(con, client) -> tuple[dict, dict]:
                          v.get("revops_person_id")) for k, v in got.items()}
 
 
+def _unconfirmed_contacts(con) -> int:
+    """Desired contacts the sync state has not confirmed with their current payload (0 after a complete sync)."""
+    return con.execute("""
+        select count(*) from main.sync_hubspot__contacts s
+        left join crm_sync.confirmed c on c.object = 'contacts' and c.sync_key = s.sync_key
+        where c.payload_hash is distinct from s.payload_hash""").fetchone()[0]
+
+
 def _each_value_changed_once(srv) -> bool:
     from collections import Counter
 
@@ -151,10 +159,7 @@ def test_kill_9_mid_sync_then_rerun_ends_correct(two_day_build, world_s, tmp_pat
         with HubSpotClient(base_url=srv.url, token=TOKEN) as client:
             desired, got = _desired_vs_crm(con, client)
         # state consistent: every desired record confirmed with its current hash, nothing left to send
-        unconfirmed = con.execute("""
-            select count(*) from main.sync_hubspot__contacts s
-            left join crm_sync.confirmed c on c.object = 'contacts' and c.sync_key = s.sync_key
-            where c.payload_hash is distinct from s.payload_hash""").fetchall()[0][0]
+        unconfirmed = _unconfirmed_contacts(con)
         con.close()
         once = _each_value_changed_once(srv)
     finally:

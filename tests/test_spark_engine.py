@@ -158,10 +158,9 @@ def test_kill_9_mid_sync_with_spark_as_the_warehouse_then_rerun_ends_correct(two
     """The sync's state stays in the control store's transactions (docs/architecture.md): a sync of the Spark-built
     warehouse killed at its 4th batch, then rerun, leaves the CRM equal to the desired state with every value
     written once."""
-    from reverse_etl.engine import OBJECTS  # noqa: F401  (the objects the sync writes)
     from revops.hubspot import HubSpotClient
     from sandbox.crm_server import CRMServer, ServerConfig
-    from test_reverse_etl import _desired_vs_crm, _each_value_changed_once
+    from test_reverse_etl import _desired_vs_crm, _each_value_changed_once, _unconfirmed_contacts
 
     _, spark_db, world_s, _ = two_engines
     db = tmp_path / "warehouse.duckdb"
@@ -176,10 +175,7 @@ def test_kill_9_mid_sync_with_spark_as_the_warehouse_then_rerun_ends_correct(two
         con = duckdb.connect(str(db))
         with HubSpotClient(base_url=srv.url, token=TOKEN) as client:
             desired, got = _desired_vs_crm(con, client)
-        unconfirmed = con.execute("""
-            select count(*) from main.sync_hubspot__contacts s
-            left join crm_sync.confirmed c on c.object = 'contacts' and c.sync_key = s.sync_key
-            where c.payload_hash is distinct from s.payload_hash""").fetchone()[0]
+        unconfirmed = _unconfirmed_contacts(con)
         con.close()
         once = _each_value_changed_once(srv)
     finally:

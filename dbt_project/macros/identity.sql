@@ -4,28 +4,27 @@
 {#- trim, lowercase, `+tag` removed; gmail.com / googlemail.com: dots removed, domain gmail.com (one mailbox).
     null for anything that is not local@dotted.domain. -#}
 {% macro normalize_email(expr) -%}
-    {{ return(adapter.dispatch('normalize_email')(expr)) }}
-{%- endmacro %}
-
-{% macro duckdb__normalize_email(expr) -%}
     (case
-        when not regexp_full_match(lower(trim({{ expr }})), '[^@\s+][^@\s]*@[^@\s]+\.[^@\s]+') then null
+        when not {{ is_email_shaped('lower(trim(' ~ expr ~ '))') }} then null
         when split_part(lower(trim({{ expr }})), '@', 2) in ('gmail.com', 'googlemail.com')
             then replace(split_part(split_part(lower(trim({{ expr }})), '@', 1), '+', 1), '.', '') || '@gmail.com'
         else split_part(split_part(lower(trim({{ expr }})), '@', 1), '+', 1)
             || '@' || split_part(lower(trim({{ expr }})), '@', 2)
     end)
+{%- endmacro %}
+
+{#- local@dotted.domain, the whole text: the one part of normalize_email whose regex dialect differs by engine -#}
+{% macro is_email_shaped(expr) -%}
+    {{ return(adapter.dispatch('is_email_shaped')(expr)) }}
+{%- endmacro %}
+
+{% macro duckdb__is_email_shaped(expr) -%}
+    regexp_full_match({{ expr }}, '[^@\s+][^@\s]*@[^@\s]+\.[^@\s]+')
 {%- endmacro %}
 
 {#- Spark: Java regexes, and '\\' in a string literal is an escape, so the patterns' backslashes are doubled. -#}
-{% macro spark__normalize_email(expr) -%}
-    (case
-        when not (lower(trim({{ expr }})) rlike '^[^@\\s+][^@\\s]*@[^@\\s]+\\.[^@\\s]+\\z') then null
-        when split_part(lower(trim({{ expr }})), '@', 2) in ('gmail.com', 'googlemail.com')
-            then replace(split_part(split_part(lower(trim({{ expr }})), '@', 1), '+', 1), '.', '') || '@gmail.com'
-        else split_part(split_part(lower(trim({{ expr }})), '@', 1), '+', 1)
-            || '@' || split_part(lower(trim({{ expr }})), '@', 2)
-    end)
+{% macro spark__is_email_shaped(expr) -%}
+    ({{ expr }} rlike '^[^@\\s+][^@\\s]*@[^@\\s]+\\.[^@\\s]+\\z')
 {%- endmacro %}
 
 {#- A company domain from a domain, a URL or an email: lowercase, no scheme, no www., no path. -#}
