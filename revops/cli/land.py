@@ -76,6 +76,14 @@ def land(
         typer.echo(f"note: enrichment provider '{provider}' is not in seeds/enrichment_precedence.csv: its values "
                    "count after the listed providers; add it there to rank it")
     con.close()
+    from revops import engine
+
+    if engine.is_spark():
+        from revops import spark_store
+
+        done = spark_store.run("publish", db)
+        typer.echo(f"spark: {sum(v == 'written' for v in done.values())} of {len(done)} landed tables written to "
+                   f"{engine.spark_dir(db)} (the others unchanged)")
     if problems:
         typer.echo(f"\n{len(problems)} file(s) could not be landed; everything else was:", err=True)
         for r in problems:
