@@ -39,7 +39,7 @@ from revops.faults import crash_point
 
 CONTROL_SCHEMAS = ("raw", "ops", "crm_sync")
 # written by `revops calibrate scoring` into the control store, read by the models as a source (var scoring_weights)
-CALIBRATED = ("config.icp_rules_calibrated", "config.signal_weights_calibrated")
+CALIBRATED = ("config.icp_rules_calibrated", "config.signal_weights_calibrated", "config.scoring_model_calibrated")
 PUBLISHED = "ops.spark_published"  # the control store's record of what Spark holds; never published itself
 # what the sync engine reads besides crm_sync (reverse_etl/engine.py, reverse_etl/tasks.py)
 DESIRED = ("main.sync_hubspot__contacts", "main.sync_hubspot__companies", "main.sync_hubspot__tasks",
@@ -48,6 +48,7 @@ DESIRED = ("main.sync_hubspot__contacts", "main.sync_hubspot__companies", "main.
 
 SERVED_PREFIXES = ("dim_", "fct_", "mart_", "bridge_", "sync_")
 SERVED_MODELS = ("int_as_of_dated", "int_person_accounts_dated", "int_identifiers_resolved", "int_persons_fit_scored",
+                 "int_signal_features_dated", "int_deals_resolved",  # revops calibrate / eval scoring read them
                  "stg_hubspot__deals", "stg_hubspot__associations", "stg_hubspot__owners")
 SNAPSHOT_PREFIXES = ("dim_", "fct_", "mart_", "bridge_")  # revops/snapshot.py's MART_PREFIXES
 

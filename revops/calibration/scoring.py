@@ -1,15 +1,26 @@
-"""Calibrate the scoring weights from past outcomes in the warehouse (issue 5's calibration step).
+"""Lead scoring learned from the warehouse's own history (docs/decisions.md, Calibrated scoring).
 
-Features are taken as of `as_of - window_days`: the fit level of each ICP dimension (employees band, industry,
-territory, seniority; unknown as its own level) and, per signal type, the decayed sum Σ 0.5^(age / half_life)
-with the seed half-lives. The label is the outcome the warehouse itself saw afterwards: a deal created for the
-person's contact or account in the next `window_days`. A ridge-penalised logistic regression (IRLS, numpy) gives
-log-odds coefficients, turned back into the seeds' units so lead_score keeps its docs/decisions.md form: a fit level earns
-(coefficient - coefficient of "unknown") × k points, a signal type weighs coefficient × k, with k chosen so the best
-fit is 50 points; negative values become 0. The result is written to config.icp_rules_calibrated and
-config.signal_weights_calibrated (the seeds' columns); `REVOPS_SCORING_WEIGHTS=calibrated` makes dbt read them."""
+Examples are cut from the past: at each cut-off of `int_signal_features_dated` (30, 37, 44 ... days before as_of)
+a person's features are the ones the lead score uses, as of that moment — the fit level of each ICP dimension
+(employees band, industry, territory, seniority; '(unknown)' as its own level) and, per signal type, the decayed
+count of their signals up to the cut-off — and the label is whether the warehouse later saw an opportunity for them
+within the next 30 days (a deal on one of their CRM contacts, or a deal of their account that names no contact).
+A person who already had one by the cut-off, or whom the warehouse did not know yet, is no example.
+
+scikit-learn's L2 logistic regression is fitted with the regularization chosen by time-ordered cross-validation
+(train on the earlier cut-offs, validate on a later one); the latest cut-off is held out and scored by a model
+trained only on cut-offs whose label windows end before it starts. Platt scaling, fitted on the out-of-time
+predictions, calibrates the probabilities. The model goes back into the seeds' units, so lead_score keeps its form
+(fit 0-50 + capped intent) and its reasons stay contributions in points: a fit level earns
+(coefficient − the dimension's lowest coefficient) × k points, a signal type weighs coefficient × k, with k chosen
+so the best fit is 50 points; the rest of the log-odds is the intercept. A signal type whose coefficient comes out
+negative is dropped (weight 0) and the model refitted, so points only ever add.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 
 import numpy as np
 import polars as pl
@@ -17,104 +28,310 @@ import polars as pl
 from revops.warehouse import frame
 
 DIMENSIONS = ("employees", "industry", "territory", "seniority")
+UNKNOWN = "(unknown)"  # the level of a field the warehouse does not know (icp_rules_calibrated's match_value)
+C_GRID = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0)  # inverse L2 strengths tried by the time-ordered CV
+MIN_HISTORY_DAYS = 21  # a cut-off needs this much history before it: 3 half-lives of the 7-day intent signals
 
 
-def _features(con, window_days: int) -> pl.DataFrame:
-    fit = frame(con, """
-        select f.person_id, f.employee_count, f.industry, f.territory, f.seniority
-        from int_persons_fit_scored f""")
-    bands = frame(con, "select min_value, max_value from config.icp_rules where dimension = 'employees'")
-    band = pl.lit(None, dtype=pl.String)
-    for lo, hi in bands.sort("min_value", descending=True).rows():
+class CalibrationError(ValueError):
+    """Too little history to learn from; the message says what is missing."""
+
+
+def _band_key(lo, hi) -> str:
+    return f"{lo}-{'' if hi is None else hi}"
+
+
+def fit_levels(con, icp: pl.DataFrame) -> pl.DataFrame:
+    """person_id and, per dimension, the ICP rule level the person falls in (UNKNOWN when no rule matches), as
+    int_persons_fit_scored matches them."""
+    fit = frame(con, "select person_id, employee_count, industry, territory, seniority from int_persons_fit_scored")
+    band = pl.lit(UNKNOWN)
+    bands = icp.filter((pl.col("dimension") == "employees") & pl.col("min_value").is_not_null())
+    for lo, hi in bands.sort("min_value", descending=True).select("min_value", "max_value").rows():
         cond = pl.col("employee_count") >= lo
         if hi is not None:
             cond = cond & (pl.col("employee_count") <= hi)
-        band = pl.when(cond).then(pl.lit(f"{lo}-{'' if hi is None else hi}")).otherwise(band)
-    fit = fit.with_columns(employees=band).rename({"industry": "industry", "territory": "territory"})
-    intent = frame(con, f"""
-        with as_of as (select as_of - interval {int(window_days)} day as as_of from int_as_of_dated),
-        person_signals as (
-            select person_id, signal_type, signal_at from fct_signals where person_id is not null
-            union all
-            select p.person_id, s.signal_type, s.signal_at
-            from fct_signals s join dim_person p on p.account_id = s.account_id where s.person_id is null
+        band = pl.when(cond).then(pl.lit(_band_key(lo, hi))).otherwise(band)
+    cols = [band.alias("employees")]
+    for d in DIMENSIONS[1:]:
+        values = icp.filter((pl.col("dimension") == d) & (pl.col("match_value") != UNKNOWN))["match_value"].to_list()
+        cols.append(pl.when(pl.col(d).is_in(values)).then(pl.col(d)).otherwise(pl.lit(UNKNOWN)).alias(d))
+    return fit.select("person_id", *cols)
+
+
+def signal_features(con, cutoffs: list[int] | None = None) -> pl.DataFrame:
+    """(person_id, cutoff_days_before_as_of) × decayed count per signal type, wide; only pairs with a signal."""
+    where = "" if cutoffs is None else f"where cutoff_days_before_as_of in ({', '.join(str(int(c)) for c in cutoffs)})"
+    long = frame(con, f"""
+        select person_id, cutoff_days_before_as_of, signal_type, decayed_count
+        from int_signal_features_dated {where}""")
+    if long.height == 0:
+        return pl.DataFrame(schema={"person_id": pl.String, "cutoff_days_before_as_of": pl.Int64})
+    return long.pivot(on="signal_type", index=["person_id", "cutoff_days_before_as_of"], values="decayed_count")
+
+
+@dataclass
+class Design:
+    """The feature matrix's columns: one per (dimension, level), then one per signal type."""
+
+    levels: dict[str, list[str]]
+    signal_types: list[str]
+
+    @property
+    def names(self) -> list[str]:
+        return [f"{d}={v}" for d, vs in self.levels.items() for v in vs] + [f"signal={t}" for t in self.signal_types]
+
+    def matrix(self, df: pl.DataFrame) -> np.ndarray:
+        cols = [(df[d] == v).cast(pl.Float64).to_numpy() for d, vs in self.levels.items() for v in vs]
+        cols += [(df[t].fill_null(0.0) if t in df.columns else pl.Series(np.zeros(df.height))).to_numpy()
+                 for t in self.signal_types]
+        return np.column_stack(cols) if cols else np.zeros((df.height, 0))
+
+
+def design_for(icp: pl.DataFrame, signal_weights: pl.DataFrame) -> Design:
+    levels = {"employees": [_band_key(lo, hi) for lo, hi in
+                            icp.filter(pl.col("dimension") == "employees").select("min_value", "max_value").rows()
+                            if lo is not None] + [UNKNOWN]}
+    for d in DIMENSIONS[1:]:
+        values = icp.filter((pl.col("dimension") == d) & (pl.col("match_value") != UNKNOWN))["match_value"].to_list()
+        levels[d] = values + [UNKNOWN]
+    return Design(levels=levels, signal_types=signal_weights["signal_type"].to_list())
+
+
+def examples(con, window_days: int = 30, min_history_days: int = MIN_HISTORY_DAYS) -> tuple[pl.DataFrame, list[int]]:
+    """One row per (person, past cut-off): fit levels, signal features as of the cut-off, label y. Returns the rows
+    and the cut-offs used (days before as_of, earliest first)."""
+    cut = frame(con, f"""
+        select distinct cutoff_days_before_as_of as days, cutoff_at from int_signal_features_dated
+        where cutoff_days_before_as_of >= {int(window_days)}""")
+    # history begins at the first landed signal; a cut-off with less than min_history_days before it sees too little
+    start = con.execute("select min(signal_at) from fct_signals").fetchall()[0][0]
+    as_of = con.execute("select as_of from int_as_of_dated").fetchall()[0][0]
+    if start is None or cut.height == 0:
+        raise CalibrationError("no signals or no past cut-offs in int_signal_features_dated: nothing to learn from")
+    history = (as_of - start).total_seconds() / 86400
+    usable = sorted((d for d in cut["days"].to_list() if d <= history - min_history_days), reverse=True)
+    if len(usable) < 3:
+        raise CalibrationError(
+            f"the warehouse holds {history:.0f} days of signals; calibration needs cut-offs with {min_history_days} "
+            f"days of history before them and {window_days} days of outcomes after: at least "
+            f"{window_days + min_history_days + 14} days (three cut-offs)")
+    # a person's deals: the ones on their contacts; a deal naming no contact belongs to everyone at its account
+    deals = frame(con, """
+        with parties as (
+            select deal_id, created_at, person_id, account_id, party_object from int_deals_resolved
+        ),
+        named as (
+            select distinct deal_id from parties where party_object = 'contacts' and person_id is not null
         )
-        select ps.person_id, ps.signal_type,
-               sum(power(0.5, date_diff('second', ps.signal_at, as_of.as_of) / 86400.0 / w.half_life_days)) as x
-        from person_signals ps join config.signal_weights w using (signal_type) cross join as_of
-        where ps.signal_at <= as_of.as_of
-        group by ps.person_id, ps.signal_type""")
-    label = frame(con, f"""
-        with window_deals as (
-            select d.deal_id from stg_hubspot__deals d cross join int_as_of_dated a
-            where d.created_at > a.as_of - interval {int(window_days)} day and d.created_at <= a.as_of
-        )
-        select distinct b.person_id
-        from window_deals d
-        join stg_hubspot__associations x on x.from_object = 'deals' and x.from_object_id = d.deal_id
-             and x.to_object = 'contacts'
-        join bridge_person_identifier b on b.identifier_type = 'crm_contact_id' and b.identifier_value = x.to_object_id
+        select distinct parties.deal_id, parties.created_at, parties.person_id
+        from parties where parties.party_object = 'contacts' and parties.person_id is not null
         union
-        select distinct p.person_id
-        from window_deals d
-        join stg_hubspot__associations x on x.from_object = 'deals' and x.from_object_id = d.deal_id
-             and x.to_object = 'companies'
-        join dim_account ac on ac.crm_company_id = x.to_object_id
-        join dim_person p on p.account_id = ac.account_id""").with_columns(y=pl.lit(1.0))
-    wide = intent.pivot(on="signal_type", index="person_id", values="x") if intent.height else intent
-    return (fit.join(wide, on="person_id", how="left").join(label, on="person_id", how="left")
-            .with_columns(pl.col("y").fill_null(0.0)))
-
-
-def _logistic(X: np.ndarray, y: np.ndarray, l2: float, iterations: int = 50) -> np.ndarray:
-    w = np.zeros(X.shape[1])
-    penalty = l2 * np.eye(X.shape[1])
-    penalty[0, 0] = 0.0  # the intercept is not shrunk
-    for _ in range(iterations):
-        p = 1.0 / (1.0 + np.exp(-X @ w))
-        step = np.linalg.solve(X.T @ (X * (p * (1 - p))[:, None]) + penalty, X.T @ (y - p) - penalty @ w)
-        w += step
-        if np.abs(step).max() < 1e-8:
-            break
-    return w
-
-
-def calibrate(con, window_days: int = 30, l2: float = 2.0) -> dict:
-    df = _features(con, window_days)
-    signal_weights = frame(con, "select * from config.signal_weights")
-    types = [t for t in signal_weights["signal_type"].to_list() if t in df.columns]
-    levels = {d: sorted(v for v in df[d].unique().to_list() if v is not None) for d in DIMENSIONS}
-    columns, names = [np.ones(df.height)], ["intercept"]
-    for d, values in levels.items():  # unknown is the reference level of each dimension
-        for v in values:
-            columns.append((df[d] == v).fill_null(False).cast(pl.Float64).to_numpy())
-            names.append(f"{d}={v}")
-    for t in types:
-        columns.append(df[t].fill_null(0.0).to_numpy())
-        names.append(f"signal={t}")
-    y = df["y"].to_numpy()
-    if y.sum() < 10:
-        raise ValueError(f"only {int(y.sum())} past outcomes in the window: too few to calibrate")
-    coef = dict(zip(names, _logistic(np.column_stack(columns), y, l2)))
-    best = sum(max([0.0] + [coef[f"{d}={v}"] for v in values]) for d, values in levels.items())
-    k = 50.0 / best if best > 0 else 0.0
+        select distinct parties.deal_id, parties.created_at, persons.person_id
+        from parties
+        join dim_person persons on persons.account_id = parties.account_id
+        where parties.party_object = 'companies' and parties.deal_id not in (select deal_id from named)""")
+    persons = frame(con, "select person_id, first_seen_at from dim_person")
     icp = frame(con, "select * from config.icp_rules")
+    levels = fit_levels(con, icp)
+    feats = signal_features(con, usable)
+    rows = []
+    cut_at = dict(cut.select("days", "cutoff_at").rows())
+    for days in usable:
+        at = cut_at[days]
+        end = at + timedelta(days=window_days)
+        by_person = deals.group_by("person_id").agg(
+            prior=(pl.col("created_at") <= at).any(),
+            y=((pl.col("created_at") > at) & (pl.col("created_at") <= end)).any())
+        known = persons.filter(pl.col("first_seen_at") <= at).select("person_id")
+        part = (known.join(levels, on="person_id")
+                .join(by_person, on="person_id", how="left")
+                .filter(~pl.col("prior").fill_null(False))
+                .join(feats.filter(pl.col("cutoff_days_before_as_of") == days).drop("cutoff_days_before_as_of"),
+                      on="person_id", how="left")
+                .with_columns(y=pl.col("y").fill_null(False).cast(pl.Int8), cutoff_days_before_as_of=pl.lit(days))
+                .drop("prior"))
+        rows.append(part)
+    return pl.concat(rows, how="diagonal_relaxed"), usable
+
+
+def _fit(X: np.ndarray, y: np.ndarray, C: float, signal_cols: list[int]):
+    """L2 logistic regression; signal columns with a negative coefficient are dropped (fixed at 0) and the model
+    refitted, so a signal never lowers a score. Returns (intercept, coefficients over all columns)."""
+    from sklearn.linear_model import LogisticRegression
+
+    active = np.ones(X.shape[1], dtype=bool)
+    while True:
+        model = LogisticRegression(C=C, max_iter=2000)
+        model.fit(X[:, active], y)
+        coef = np.zeros(X.shape[1])
+        coef[active] = model.coef_[0]
+        negative = [c for c in signal_cols if active[c] and coef[c] < 0]
+        if not negative:
+            return float(model.intercept_[0]), coef
+        active[negative] = False
+
+
+def _logit(X: np.ndarray, intercept: float, coef: np.ndarray) -> np.ndarray:
+    return intercept + X @ coef
+
+
+def _platt(z: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Platt scaling: p = sigmoid(a·z + b) fitted by an (almost) unpenalised logistic regression on the logit z."""
+    from sklearn.linear_model import LogisticRegression
+
+    m = LogisticRegression(C=1e6, max_iter=1000).fit(z.reshape(-1, 1), y)
+    return float(m.coef_[0, 0]), float(m.intercept_[0])
+
+
+def sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-np.asarray(z, dtype=float)))
+
+
+def _log_loss(p: np.ndarray, y: np.ndarray) -> float:
+    p = np.clip(p, 1e-12, 1 - 1e-12)
+    return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+
+
+def calibrate(con, window_days: int = 30, min_history_days: int = MIN_HISTORY_DAYS, write: bool = True) -> dict:
+    from revops.evaluation.scoring import auc_numpy, brier, reliability
+
+    df, cutoffs = examples(con, window_days, min_history_days)
+    icp = frame(con, "select * from config.icp_rules")
+    signal_weights = frame(con, "select * from config.signal_weights")
+    design = design_for(icp, signal_weights)
+    X, y = design.matrix(df), df["y"].to_numpy().astype(int)
+    cut = df["cutoff_days_before_as_of"].to_numpy()
+    if y.sum() < 20:
+        raise CalibrationError(f"only {int(y.sum())} opportunities followed a past cut-off: too few to learn from")
+    signal_cols = list(range(len(design.names) - len(design.signal_types), len(design.names)))
+    holdout = cutoffs[-1]  # the latest past cut-off (days before as_of, smallest)
+    dev = cutoffs[:-1]
+    # time-ordered CV: validate on each dev cut-off with a model trained on every earlier one
+    folds = [(np.isin(cut, dev[:i]), cut == dev[i]) for i in range(1, len(dev))]
+    cv = {}
+    for C in C_GRID:
+        losses, z_all, y_all = [], [], []
+        for train, val in folds:
+            b, w = _fit(X[train], y[train], C, signal_cols)
+            z = _logit(X[val], b, w)
+            losses.append(_log_loss(sigmoid(z), y[val]))
+            z_all.append(z)
+            y_all.append(y[val])
+        cv[C] = (float(np.mean(losses)), np.concatenate(z_all), np.concatenate(y_all))
+    best_C = min(cv, key=lambda c: cv[c][0])
+    _, z_dev, y_dev = cv[best_C]
+    platt_dev = _platt(z_dev, y_dev)
+    # the held-out period: a model trained only on cut-offs whose label windows end before it begins
+    purged = [d for d in cutoffs if d >= holdout + window_days]
+    train = np.isin(cut, purged) if purged else np.isin(cut, dev)
+    b, w = _fit(X[train], y[train], best_C, signal_cols)
+    z_hold = _logit(X[cut == holdout], b, w)
+    y_hold = y[cut == holdout]
+    p_hold = sigmoid(platt_dev[0] * z_hold + platt_dev[1])
+    held_out = {"cutoff_days_before_as_of": holdout, "people": int(len(y_hold)), "positives": int(y_hold.sum()),
+                "trained_on": purged or dev, "auc": auc_numpy(p_hold, y_hold), "brier": brier(p_hold, y_hold),
+                "reliability": reliability(p_hold, y_hold)}
+    # the model written: every cut-off, Platt from every out-of-time prediction
+    intercept, coef = _fit(X, y, best_C, signal_cols)
+    platt = _platt(np.concatenate([z_dev, z_hold]), np.concatenate([y_dev, y_hold]))
+    coefs = dict(zip(design.names, coef))
+    lowest = {d: min(coefs[f"{d}={v}"] for v in vs) for d, vs in design.levels.items()}
+    span = sum(max(coefs[f"{d}={v}"] for v in vs) - lowest[d] for d, vs in design.levels.items())
+    k = 50.0 / span if span > 0 else 1.0
+    intercept_log_odds = intercept + sum(lowest.values())
 
     def level_points(row) -> float:
-        if row["dimension"] == "employees":
-            key = f"employees={row['min_value']}-{'' if row['max_value'] is None else row['max_value']}"
-        else:
-            key = f"{row['dimension']}={row['match_value']}"
-        return round(max(0.0, coef.get(key, 0.0)) * k, 2)
+        d = row["dimension"]
+        key = f"{d}={_band_key(row['min_value'], row['max_value'])}" if d == "employees" and row["match_value"] != UNKNOWN \
+            else f"{d}={row['match_value']}"
+        return round((coefs[key] - lowest[d]) * k, 6)
 
-    icp_cal = icp.with_columns(points=pl.Series([level_points(r) for r in icp.iter_rows(named=True)]))
+    icp_rules = icp.filter(pl.col("match_value").is_null() | (pl.col("match_value") != UNKNOWN))
+    icp_rules = pl.concat([icp_rules, pl.DataFrame({"dimension": list(DIMENSIONS), "match_value": [UNKNOWN] * 4})],
+                          how="diagonal_relaxed")
+    icp_cal = icp_rules.with_columns(points=pl.Series([level_points(r) for r in icp_rules.iter_rows(named=True)],
+                                                      dtype=pl.Float64))
     sw_cal = signal_weights.with_columns(weight=pl.Series(
-        [round(max(0.0, coef.get(f"signal={t}", 0.0)) * k, 2) for t in signal_weights["signal_type"]]))
-    con.execute("begin transaction")
-    for name, weights in (("icp_rules_calibrated", icp_cal), ("signal_weights_calibrated", sw_cal)):
-        con.register("_calibrated", weights)
-        con.execute(f"create or replace table config.{name} as select * from _calibrated")
-        con.unregister("_calibrated")
-    con.execute("commit")
-    return {"people": df.height, "positives": int(y.sum()), "window_days": window_days, "points_per_log_odds": k,
-            "coefficients": coef, "icp_rules": icp_cal, "signal_weights": sw_cal}
+        [round(coefs[f"signal={t}"] * k, 6) for t in signal_weights["signal_type"]], dtype=pl.Float64))
+    model = pl.DataFrame({
+        "intercept_log_odds": [intercept_log_odds], "points_per_log_odds": [k],
+        "platt_slope": [platt[0]], "platt_intercept": [platt[1]], "regularization_c": [best_C],
+        "label_window_days": [window_days], "cutoffs_days_before_as_of": [",".join(map(str, cutoffs))],
+        "examples": [int(len(y))], "positives": [int(y.sum())],
+        "holdout_auc": [held_out["auc"]], "holdout_brier": [held_out["brier"]],
+        "fitted_at": [datetime.now(timezone.utc)],
+    })
+    if write:
+        con.execute("create schema if not exists config")
+        con.execute("begin transaction")
+        for name, table in (("icp_rules_calibrated", icp_cal), ("signal_weights_calibrated", sw_cal),
+                            ("scoring_model_calibrated", model)):
+            con.register("_calibrated", table)
+            con.execute(f"create or replace table config.{name} as select * from _calibrated")
+            con.unregister("_calibrated")
+        con.execute("commit")
+    return {"examples": int(len(y)), "positives": int(y.sum()), "cutoffs": cutoffs, "window_days": window_days,
+            "cv_log_loss": {c: v[0] for c, v in cv.items()}, "regularization_c": best_C,
+            "points_per_log_odds": k, "intercept_log_odds": intercept_log_odds, "platt": platt,
+            "held_out": held_out, "coefficients": coefs, "icp_rules": icp_cal, "signal_weights": sw_cal}
+
+
+@dataclass
+class ScoringModel:
+    """A weight set applied in Python to the features at a cut-off, as the dbt models apply it (tests keep the two
+    equal): fit points by level, signal weights, intent cap; and, when calibrated, the logit and Platt curve."""
+
+    icp: pl.DataFrame
+    signal_weights: pl.DataFrame
+    intent_cap: float = 50.0
+    model: dict | None = None
+
+    @classmethod
+    def from_warehouse(cls, con, calibrated: bool, intent_cap: float = 50.0) -> "ScoringModel":
+        suffix = "_calibrated" if calibrated else ""
+        model = frame(con, "select * from config.scoring_model_calibrated").row(0, named=True) if calibrated else None
+        return cls(frame(con, f"select * from config.icp_rules{suffix}"),
+                   frame(con, f"select * from config.signal_weights{suffix}"), intent_cap, model)
+
+    def fit_points(self, levels: pl.DataFrame) -> np.ndarray:
+        total = np.zeros(levels.height)
+        for d in DIMENSIONS:
+            rules = self.icp.filter(pl.col("dimension") == d)
+            if d == "employees":
+                keys = [(_band_key(lo, hi) if mv != UNKNOWN else UNKNOWN, pts) for mv, lo, hi, pts in
+                        rules.select("match_value", "min_value", "max_value", "points").rows()]
+            else:
+                keys = rules.select("match_value", "points").rows()
+            table = dict(keys)
+            total += np.array([table.get(v, table.get(UNKNOWN, 0.0)) or 0.0 for v in levels[d].to_list()])
+        return total
+
+    def intent_points(self, features: pl.DataFrame) -> np.ndarray:
+        total = np.zeros(features.height)
+        for t, wt in self.signal_weights.select("signal_type", "weight").rows():
+            if t in features.columns:
+                total += wt * features[t].fill_null(0.0).to_numpy()
+        return total
+
+    def score(self, levels_and_features: pl.DataFrame) -> dict[str, np.ndarray]:
+        fit = self.fit_points(levels_and_features)
+        intent = self.intent_points(levels_and_features)
+        out = {"fit_score": fit, "intent_uncapped": intent, "lead_score": fit + np.minimum(self.intent_cap, intent)}
+        if self.model:
+            m = self.model
+            z = m["intercept_log_odds"] + (fit + intent) / m["points_per_log_odds"]
+            out["p_opportunity_30d"] = sigmoid(m["platt_slope"] * z + m["platt_intercept"])
+        return out
+
+
+def has_calibrated_model(con) -> bool:
+    return bool(con.execute("""select count(*) from information_schema.tables
+                               where table_schema = 'config' and table_name = 'scoring_model_calibrated'""").fetchall()[0][0])
+
+
+def describe_level(row: dict) -> str:
+    if row["dimension"] == "employees" and row["match_value"] != UNKNOWN:
+        return _band_key(row["min_value"], row["max_value"])
+    return str(row["match_value"])
+

@@ -1,5 +1,6 @@
 {#- Fit (0-50) per person from seeds/icp_rules (docs/decisions.md): employees band, industry and territory of the current
-    account, seniority from the title (seeds/title_seniority). An unknown field scores 0 and is listed in
+    account, seniority from the title (seeds/title_seniority). An unknown field scores 0 (or the calibrated table's
+    '(unknown)' points) and is listed in
     unknown_fit_fields, so routing can send the person to enrichment. Grain: person_id. -#}
 with
 
@@ -53,7 +54,19 @@ profiles as (
     left join seniorities on seniorities.person_id = persons.person_id
 ),
 
-points as (
+unknown_points as (
+    -- what an unknown field is worth: 0 with the seed; the calibrated table may price it (match_value '(unknown)'),
+    -- as a model fitted on history learns what not knowing a field says about a person
+    select
+        max(case when dimension = 'employees' then points end) as employees_points,
+        max(case when dimension = 'industry' then points end) as industry_points,
+        max(case when dimension = 'territory' then points end) as territory_points,
+        max(case when dimension = 'seniority' then points end) as seniority_points
+    from icp_rules
+    where match_value = '(unknown)'
+),
+
+known_points as (
     select
         profiles.person_id,
         max(icp_rules.points) filter (where icp_rules.dimension = 'employees') as employees_points,
@@ -68,7 +81,19 @@ points as (
         or (icp_rules.dimension = 'industry' and icp_rules.match_value = profiles.industry)
         or (icp_rules.dimension = 'territory' and icp_rules.match_value = profiles.territory)
         or (icp_rules.dimension = 'seniority' and icp_rules.match_value = profiles.seniority)
+    where coalesce(icp_rules.match_value, '') <> '(unknown)'
     group by profiles.person_id
+),
+
+points as (
+    select
+        known_points.person_id,
+        coalesce(known_points.employees_points, unknown_points.employees_points) as employees_points,
+        coalesce(known_points.industry_points, unknown_points.industry_points) as industry_points,
+        coalesce(known_points.territory_points, unknown_points.territory_points) as territory_points,
+        coalesce(known_points.seniority_points, unknown_points.seniority_points) as seniority_points
+    from known_points
+    cross join unknown_points
 ),
 
 final as (
