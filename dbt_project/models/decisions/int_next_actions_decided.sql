@@ -59,6 +59,7 @@ facts as (
         assessed.person_id,
         assessed.first_seen_at,
         assessed.lead_score,
+        assessed.p_opportunity_30d,
         assessed.grade,
         assessed.intent_score,
         assessed.top_reasons,
@@ -233,6 +234,7 @@ final as (
         owner_id,
         owner_source,
         lead_score,
+        p_opportunity_30d,
         grade,
         case
             when last_reply_at is not null and last_reply_at >= coalesce(last_touch_at, last_reply_at)

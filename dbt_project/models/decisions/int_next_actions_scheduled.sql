@@ -7,8 +7,9 @@
       capacity go to the territory's owners with room today (the least loaded first), else to the fallback queue,
       and count as exceptions.
     - Actions dated in the future (a meeting to prepare) keep their day and take capacity there.
-    - The rest, due now, are ordered by expected value (lead score × the kind's urgency, seeds/next_action_kinds)
-      and fill the free capacity of today and then the next working days: never dropped. -#}
+    - The rest, due now, are ordered by expected value (the kind's urgency, seeds/next_action_kinds, × the
+      calibrated probability of an opportunity in 30 days in percent when the scores are calibrated, else × the
+      lead score) and fill the free capacity of today and then the next working days: never dropped. -#}
 with
 
 decided as (
@@ -74,7 +75,7 @@ actions as (
         decided.next_action_date,
         decided.is_hand_raise,
         decided.last_hand_raise_at,
-        coalesce(decided.lead_score, 0) * kinds.urgency as expected_value
+        coalesce(100 * decided.p_opportunity_30d, decided.lead_score, 0) * kinds.urgency as expected_value
     from decided
     inner join kinds on kinds.next_action_kind = decided.next_action_kind and kinds.is_task
     inner join today on today.owner_id = decided.owner_id

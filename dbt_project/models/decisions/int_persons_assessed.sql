@@ -25,6 +25,7 @@ final as (
         persons.is_oversized_cluster,
         persons.is_shared_mailbox,
         scores.lead_score,
+        scores.p_opportunity_30d,
         scores.grade,
         scores.intent_score,
         scores.signal_count,
