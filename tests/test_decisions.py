@@ -1,15 +1,11 @@
 """Decisions on the S world (the `two_day_build` of conftest, whose dbt build already ran every unit and data test
 of the decision models): the AUC arithmetic on a hand-made example, `revops eval scoring` on the built warehouse,
-the stage map as a sales team reads it, and the calibration step end to end."""
+the stage map as a sales team reads it, and calibration refusing a history too short to learn from."""
 
-import os
 import shutil
-import subprocess
 
 import duckdb
 import polars as pl
-import pytest
-from conftest import DBT, REPO
 from typer.testing import CliRunner
 
 from revops import cli
@@ -72,26 +68,15 @@ def test_no_owner_has_more_due_on_a_day_than_their_capacity(two_day_build):
     assert tasks[0] == due and tasks[0] > 0 and tasks[1] == tasks[2]
 
 
-def test_calibration_writes_weights_the_models_can_read(two_day_build, tmp_path):
+def test_calibration_on_a_history_too_short_is_one_line_and_writes_nothing(two_day_build, tmp_path):
+    """S holds 30 days: no cut-off has both 21 days of history before it and 30 days of outcomes after it. The
+    whole loop on a world with history is tests/test_scoring_calibration.py."""
     db = tmp_path / "calibrated.duckdb"
     shutil.copy(two_day_build[0], db)
     res = CliRunner().invoke(cli.app, ["calibrate", "scoring", "--duckdb", str(db)])
-    assert res.exit_code == 0, res.output
+    assert res.exit_code == 2 and "days of signals" in res.output and "Traceback" not in res.output, res.output
     con = duckdb.connect(str(db), read_only=True)
-    seeds = {t: con.execute(f"select * from config.{t} limit 0").description for t in ("icp_rules", "signal_weights")}
-    for t, cols in seeds.items():
-        assert con.execute(f"select * from config.{t}_calibrated limit 0").description == cols
-    best_fit = con.execute("""select sum(best) from (select max(points) as best from config.icp_rules_calibrated
-                              group by dimension)""").fetchall()[0][0]
-    negative = con.execute("select count(*) from config.signal_weights_calibrated where weight < 0").fetchall()[0][0]
+    written = con.execute("""select count(*) from information_schema.tables
+                             where table_schema = 'config' and table_name like '%_calibrated'""").fetchall()[0][0]
     con.close()
-    assert best_fit == pytest.approx(50, abs=0.05) and negative == 0
-    # the unit tests pin the seeds' weights: with calibrated weights the data tests and contracts must still hold
-    build = subprocess.run([DBT, "build", "--select", "intermediate.scoring", "marts.decisions",
-                            "--exclude", "test_type:unit", "--profiles-dir", "."],
-                           cwd=REPO / "dbt_project", capture_output=True, text=True,
-                           env={**os.environ, "REVOPS_DUCKDB_PATH": str(db), "REVOPS_SCORING_WEIGHTS": "calibrated"})
-    assert build.returncode == 0, build.stdout[-3000:]
-    con = duckdb.connect(str(db), read_only=True)
-    assert con.execute("select max(fit_score) <= 50.05 from fct_lead_scores").fetchall()[0][0]
-    con.close()
+    assert written == 0
