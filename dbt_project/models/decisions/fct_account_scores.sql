@@ -35,7 +35,8 @@ as_of as (
 account_fit_max as (
     select sum(max_points) as max_points
     from (select dimension, max(points) as max_points from icp_rules
-          where dimension in ('employees', 'industry', 'territory') group by dimension) as by_dimension
+          where dimension in ('employees', 'industry', 'territory') and coalesce(match_value, '') <> '(unknown)'
+          group by dimension) as by_dimension
 ),
 
 account_fit as (

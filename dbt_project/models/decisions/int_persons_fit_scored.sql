@@ -85,33 +85,27 @@ known_points as (
     group by profiles.person_id
 ),
 
-points as (
-    select
-        known_points.person_id,
-        coalesce(known_points.employees_points, unknown_points.employees_points) as employees_points,
-        coalesce(known_points.industry_points, unknown_points.industry_points) as industry_points,
-        coalesce(known_points.territory_points, unknown_points.territory_points) as territory_points,
-        coalesce(known_points.seniority_points, unknown_points.seniority_points) as seniority_points
-    from known_points
-    cross join unknown_points
-),
-
 final as (
+    -- the *_points columns are the known levels' (null when unknown: routing asks whether knowing would matter);
+    -- fit_score also counts what the unknown ones are worth
     select
         profiles.*,
-        coalesce(points.employees_points, 0) + coalesce(points.industry_points, 0)
-            + coalesce(points.territory_points, 0) + coalesce(points.seniority_points, 0) as fit_score,
-        points.employees_points,
-        points.industry_points,
-        points.territory_points,
-        points.seniority_points,
+        coalesce(known_points.employees_points, unknown_points.employees_points, 0)
+            + coalesce(known_points.industry_points, unknown_points.industry_points, 0)
+            + coalesce(known_points.territory_points, unknown_points.territory_points, 0)
+            + coalesce(known_points.seniority_points, unknown_points.seniority_points, 0) as fit_score,
+        known_points.employees_points,
+        known_points.industry_points,
+        known_points.territory_points,
+        known_points.seniority_points,
         nullif(concat_ws(', ',
             case when profiles.employee_count is null then 'employees' end,
             case when profiles.industry is null then 'industry' end,
             case when profiles.territory is null then 'territory' end,
             case when profiles.seniority is null then 'title' end), '') as unknown_fit_fields
     from profiles
-    inner join points on points.person_id = profiles.person_id
+    inner join known_points on known_points.person_id = profiles.person_id
+    cross join unknown_points
 )
 
 select * from final

@@ -47,14 +47,20 @@ hand_raises as (
 ),
 
 max_points as (
-    select dimension, max(points) as max_points from icp_rules group by dimension
+    -- a known level's best, beyond what not knowing is already worth ('(unknown)' rows of calibrated weights)
+    select
+        dimension,
+        max(case when coalesce(match_value, '') <> '(unknown)' then points end)
+            - coalesce(max(case when match_value = '(unknown)' then points end), 0) as max_points
+    from icp_rules
+    group by dimension
 ),
 
 unknown_upside as (
     -- the most an unknown fit field could add: does knowing it decide the route?
     select
         assessed.person_id,
-        coalesce(sum(max_points.max_points), 0) as unknown_fit_upside
+        coalesce(sum(greatest(max_points.max_points, 0)), 0) as unknown_fit_upside
     from assessed
     left join max_points
         on (max_points.dimension = 'employees' and assessed.employees_points is null)
