@@ -4,6 +4,10 @@ sequences and mailings, calls, meetings, tasks, deals, and marketing email.
 Each function works on whole arrays of a block of persons (no Python loop per event). Times are epoch ms.
 The random draws for a block come from a generator seeded by (world seed, block number), so a block's
 output does not depend on how many blocks came before it.
+
+Observable behaviour follows the latent path of the day it happens on (latent.py): web sessions and intent pages
+follow intent_j(d), sequence replies p30_j(d), the product sign-up day intent_j(d). Opportunities (and the meeting
+before each) come from the population's arrival times, never from this activity.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import polars as pl
 from . import vocab
 from .config import WorldConfig
 from .emit import iso, mix_ids
+from .latent import LatentPath, draw_days, window_coverage
 from .population import DAY, HOUR, MINUTE, SECOND, Population
 
 INBOUND_SEQUENCE_ID = 101
@@ -48,7 +53,11 @@ class BlockView:
         self.p = p
         self.n = p.height
         col = lambda c: p[c].to_numpy()  # noqa: E731
-        self.fit, self.intent, self.prop = col("fit"), col("intent"), col("propensity")
+        # base intent; the oracle propensity (which sees the future) is never read here
+        self.fit, self.intent, self.mean_p30 = col("fit"), col("intent"), col("mean_p30")
+        self.opp_ms = col("opportunity_ms")
+        self.opp_booked, self.opp_held = col("opp_meeting_booked_ms"), col("opp_meeting_held_ms")
+        self._path: LatentPath | None = None
         self.work = np.array(p["work_email"].to_list(), dtype=object)
         self.new_work = np.array(p["new_work_email"].to_list(), dtype=object)
         self.personal = np.array(p["personal_email"].to_list(), dtype=object)
@@ -72,6 +81,17 @@ class BlockView:
         self.contact_id = self.pop.contact_id[self.idx]
         self.dup_email = self.pop.dup_email[self.idx]
 
+    @property
+    def path(self) -> LatentPath:
+        """This block's latent path (person x day over the window and the 30 days after as_of)."""
+        if self._path is None:
+            self._path = self.pop.latent(self.idx)
+        return self._path
+
+    def day_of(self, t: np.ndarray) -> np.ndarray:
+        """Index of the horizon day holding time t (clipped into the horizon)."""
+        return np.clip((t - self.pop.start_ms) // DAY, 0, self.cfg.horizon_days - 1)
+
     def work_email_at(self, j: np.ndarray, t: np.ndarray) -> np.ndarray:
         """The work address person j used at time t (a job changer switches at the change)."""
         moved = self.changer[j] & (t >= self.change_ms[j])
@@ -93,9 +113,15 @@ def segment_events(b: BlockView, rng: np.random.Generator, start: int, end: int)
     two_dev = rng.random(b.n) < 0.3
     user_id = np.char.add("usr_", (gidx + 7_000_001).astype(str))
 
-    # product sign-up (gives a userId); the product address is free-mail for most people who have one
-    signup = b.web & (rng.random(b.n) < 0.06 + 0.5 * b.prop)
-    signup_ms = np.where(signup, start + (rng.random(b.n) * 0.95 * span).astype(np.int64), -1)
+    law = b.cfg.law
+    intent_d = b.path.intent[:, :days]  # intent_j(d) over the window
+    # product sign-up (gives a userId); the product address is free-mail for most people who have one. The rate
+    # follows the mean p30 over the window, the day intent on that day (in the first 95% of the window, as before)
+    signup = b.web & (rng.random(b.n) < law.signup_base + law.signup_p30_coef * b.mean_p30)
+    cov = window_coverage(days, 0.95)
+    su_day = draw_days(intent_d * cov, np.arange(b.n), rng.random(b.n))
+    su_t = start + ((su_day + rng.random(b.n) * cov[su_day]) * DAY).astype(np.int64)
+    signup_ms = np.where(signup, su_t, -1)
     use_personal = signup & (b.personal != None) & (rng.random(b.n) < 0.7)  # noqa: E711
     # half of the gmail users typed their address with a dot in the product
     dotted = np.where(b.u < 0.5, b.personal_dotted, b.personal)
@@ -107,16 +133,19 @@ def segment_events(b: BlockView, rng: np.random.Generator, start: int, end: int)
     later_ms = np.where(later, start + (rng.random(b.n) * span).astype(np.int64), np.iinfo(np.int64).max)
     ident_ms = np.minimum(np.minimum(np.where(signup, signup_ms, np.iinfo(np.int64).max), first_req), later_ms)
 
-    # web sessions and page views
-    n_sess = np.where(b.web, rng.poisson(days / 30 * (0.3 + 8 * b.intent)), 0)
+    # web sessions and page views: sessions arrive day by day at a rate following that day's intent
+    sess_rate = law.web_session_scale * (law.web_session_base + law.web_session_intent_coef * intent_d) / 30
+    n_sess = np.where(b.web, rng.poisson(sess_rate.sum(axis=1)), 0)
     sj = _rep(n_sess)
-    s_t = start + (rng.random(len(sj)) * span).astype(np.int64)
+    s_day = draw_days(sess_rate, sj, rng.random(len(sj)))
+    s_t = start + ((s_day + rng.random(len(sj))) * DAY).astype(np.int64)
+    s_intent = intent_d[sj, s_day]
     s_dev = np.where(two_dev[sj] & (rng.random(len(sj)) < 0.4), 1, 0)
-    n_pages = 1 + rng.poisson(1 + 2 * b.intent[sj])
+    n_pages = 1 + rng.poisson(1 + 2 * s_intent)
     pj = _rep(n_pages)
     pp = sj[pj]
     p_t = s_t[pj] + _rank_within(pj) * rng.integers(10 * SECOND, 120 * SECOND, len(pj))
-    intent_page = rng.random(len(pj)) < 0.03 + 0.7 * b.intent[pp]
+    intent_page = rng.random(len(pj)) < law.intent_page_base + law.intent_page_coef * s_intent[pj]
     path = np.where(
         intent_page,
         np.array(vocab.INTENT_PAGES)[rng.choice(len(vocab.INTENT_PAGES), len(pj), p=vocab.INTENT_PAGE_WEIGHTS)],
@@ -145,7 +174,7 @@ def segment_events(b: BlockView, rng: np.random.Generator, start: int, end: int)
     last_t = signup_ms.copy()
     reached = signup.copy()  # each product step needs the one before it
     for ev, base_p in zip(vocab.PRODUCT_EVENTS[1:], [0.8, 0.7, 0.3, 0.25]):
-        reached = reached & (rng.random(b.n) < np.clip(base_p + 0.4 * b.prop, 0, 1))
+        reached = reached & (rng.random(b.n) < np.clip(base_p + law.product_step_p30_coef * b.mean_p30, 0, 1))
         last_t = np.where(reached, last_t + rng.integers(5 * MINUTE, 3 * DAY, b.n), last_t)
         prod.append(pl.DataFrame({"j": np.flatnonzero(reached), "t": last_t[reached], "event": ev}))
     product = pl.concat(prod).with_columns(type=pl.lit("track"), dev=pl.lit(0), path=pl.lit(None, pl.String))
@@ -293,7 +322,10 @@ def sales_activity(b: BlockView, rng: np.random.Generator, start: int, end: int,
     st = states["created"].to_numpy()[si] + pl.DataFrame({"si": si, "gap": gap}).select(
         pl.col("gap").cum_sum().over("si")).to_series().to_numpy()
     bounced = rng.random(len(si)) < 0.01
-    replied = ~bounced & (rng.random(len(si)) < 0.02 + 0.22 * b.prop[sj])
+    # a reply follows p30 on the step's day
+    law = b.cfg.law
+    p30_step = b.path.p30[sj, b.day_of(st)] if len(si) else np.zeros(0)
+    replied = ~bounced & (rng.random(len(si)) < law.reply_base + law.reply_p30_coef * p30_step)
     unsub = ~bounced & ~replied & (rng.random(len(si)) < 0.005)
     spam = ~bounced & ~replied & (rng.random(len(si)) < 0.001)
     stop = (bounced | replied | unsub | spam).astype(np.int64)
@@ -335,19 +367,26 @@ def sales_activity(b: BlockView, rng: np.random.Generator, start: int, end: int,
     late_call = requests.filter(pl.col("missed") & (pl.Series(rng.random(len(rj))) < 0.3))
     call_rows.append(late_call.select("j", t=pl.col("t") + pl.Series(rng.integers(8 * DAY, 12 * DAY, late_call.height)), kind=pl.lit("late")))
 
-    # ---- replies and inbound conversations lead to meetings; meetings and replies need a follow-up
+    # ---- meetings: one before every opportunity (booked 2-9 days, held 1 h - 2 days before it, completed), and
+    # meetings from conversations (replies, answered inbound requests) at a rate that does not depend on the person,
+    # which never lead to a deal. Meetings and replies need a follow-up.
     replies = mail.filter(pl.col("replied") > 0).select("j", t="replied")
     conv = pl.concat([replies.with_columns(src=pl.lit("reply")),
                       requests.filter(pl.col("first_touch_ms") > 0).select("j", t="first_touch_ms").with_columns(src=pl.lit("inbound"))])
     cj = conv["j"].to_numpy()
-    booked = rng.random(conv.height) < 0.25 + 0.45 * b.prop[cj]
+    booked = rng.random(conv.height) < b.cfg.law.conversation_meeting_rate
     meet_created = conv["t"].to_numpy() + rng.integers(HOUR, 2 * DAY, conv.height)
     meet_at = meet_created + rng.integers(DAY, 7 * DAY, conv.height)
-    meetings = pl.DataFrame({"j": cj, "created": meet_created, "at": meet_at}).filter(
+    conv_meet = pl.DataFrame({"j": cj, "created": meet_created, "at": meet_at}).filter(
         pl.Series(booked) & (pl.col("created") < end))
-    mo = rng.random(meetings.height)
-    meetings = meetings.with_columns(outcome=pl.when(pl.col("at") >= end).then(pl.lit("SCHEDULED"))
-                                     .when(pl.Series(mo) < 0.12).then(pl.lit("NO_SHOW")).otherwise(pl.lit("COMPLETED")))
+    mo = rng.random(conv_meet.height)
+    conv_meet = conv_meet.with_columns(outcome=pl.when(pl.col("at") >= end).then(pl.lit("SCHEDULED"))
+                                       .when(pl.Series(mo) < 0.12).then(pl.lit("NO_SHOW")).otherwise(pl.lit("COMPLETED")))
+    # an opportunity a few days after as_of has its meeting booked already: emitted, still SCHEDULED
+    oj = np.flatnonzero((b.opp_ms > 0) & (b.opp_booked < end))
+    opp_meet = pl.DataFrame({"j": oj, "created": b.opp_booked[oj], "at": b.opp_held[oj]}).with_columns(
+        outcome=pl.when(pl.col("at") >= end).then(pl.lit("SCHEDULED")).otherwise(pl.lit("COMPLETED")))
+    meetings = pl.concat([conv_meet, opp_meet])
     # follow-up: after a reply, and after a held meeting; a share is never followed up (missed follow-up)
     fu = pl.concat([replies.with_columns(src=pl.lit("reply")),
                     meetings.filter(pl.col("outcome") != "SCHEDULED").select("j", t="at").with_columns(src=pl.lit("meeting"))])
@@ -363,11 +402,9 @@ def sales_activity(b: BlockView, rng: np.random.Generator, start: int, end: int,
                       .otherwise(pl.lit("Send meeting recap and next steps"))).filter(pl.col("due") - DAY < end)
     tasks = tasks.with_columns(owner_id=pl.Series(owner[tasks["j"].to_numpy()]))
 
-    # ---- deals: a share of people who met open an opportunity; old enough ones have closed
-    first_meet = meetings.filter(pl.col("outcome") == "COMPLETED").sort("at").unique("j", keep="first", maintain_order=True)
-    dj = first_meet["j"].to_numpy()
-    opens = rng.random(len(dj)) < 0.2 + 0.5 * b.prop[dj]
-    d_created = first_meet["at"].to_numpy() + rng.integers(HOUR, 3 * DAY, len(dj))
+    # ---- deals: every opportunity of the law (at most one per person) before as_of; old enough ones have closed
+    dj = np.flatnonzero((b.opp_ms > 0) & (b.opp_ms < end))
+    d_created = b.opp_ms[dj]
     cycle = rng.integers(14 * DAY, 60 * DAY, len(dj))
     won = rng.random(len(dj)) < 0.3 + 0.4 * b.fit[dj]
     closed = d_created + cycle < end
@@ -379,7 +416,7 @@ def sales_activity(b: BlockView, rng: np.random.Generator, start: int, end: int,
         "j": dj, "created": d_created, "closedate": np.where(closed, d_created + cycle, d_created + cycle),
         "stage": np.where(closed, np.where(won, "closedwon", "closedlost"), open_stage), "amount": amount,
         "account_idx": b.account_at(dj, d_created),
-    }).filter(pl.Series(opens) & (pl.col("created") < end))
+    })
     deals = deals.with_columns(owner_id=pl.Series(owner[deals["j"].to_numpy()]))
     return {"requests": requests, "states": states, "mailings": mail, "calls": calls, "meetings": meetings,
             "tasks": tasks, "deals": deals}

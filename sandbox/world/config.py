@@ -39,8 +39,9 @@ class Rates:
     role_account_rate: float = 0.08  # of accounts: a shared role address (info@, sales@) used by 2-4 people
     job_changer_rate: float = 0.02  # of persons: a champion moves to another account mid-window
     # funnel / follow-up
-    web_visitor_rate: float = 0.75  # of persons (plus 0.5 x intent)
-    request_base_rate: float = 0.03  # P(inbound request) = base + slope * propensity
+    web_visitor_rate: float = 0.75  # of persons (plus 0.5 x base intent)
+    # P(inbound request) = base + slope * the person's mean p30 over the window (OpportunityLaw)
+    request_base_rate: float = 0.03
     request_propensity_slope: float = 0.45
     refold_request_rate: float = 0.12  # of requesters: a second request within 24 h (folded by the KPI)
     missed_followup_rate: float = 0.15  # of inbound requests: no sales touch within 7 days
@@ -63,12 +64,63 @@ class Rates:
 
 
 @dataclass(frozen=True)
+class OpportunityLaw:
+    """The one per-person law that makes opportunities, inside the window and in the 30 days after as_of
+    (sandbox/world/TRUTH.md). Units are in the names; day d is [start + d days, start + d + 1 days), the horizon
+    is the window plus `outcome_days` after as_of.
+
+    intent_j(d) = clip(base_intent_j + sum of the amplitudes of j's buying episodes active on day d, 0, 1)
+    p30_j(d)    = sigmoid(hazard_intercept + hazard_fit_coef * fit_j + hazard_intent_coef * intent_j(d) + eps_j),
+                  eps_j ~ N(0, hazard_noise_sd)
+    h_j(d)      = -ln(1 - p30_j(d)) / outcome_days  (the daily hazard)
+    """
+
+    outcome_days: int = 30  # the scoring target: an opportunity within this many days after as_of
+    # buying episodes: Poisson(episode_rate_per_day * (episode_fit_offset + fit) * days) per person, starting on a
+    # uniform day in [-episode_lead_in_days, horizon), lasting a uniform whole number of days, a uniform amplitude
+    episode_rate_per_day: float = 1 / 120
+    episode_fit_offset: float = 0.5
+    episode_lead_in_days: int = 30  # episodes may start this long before the window (day 0 is not special)
+    episode_min_days: int = 14
+    episode_max_days: int = 45  # inclusive
+    episode_min_amplitude: float = 0.25
+    episode_max_amplitude: float = 0.60
+    # hazard
+    hazard_intercept: float = -7.6
+    hazard_fit_coef: float = 4.8
+    hazard_intent_coef: float = 4.2
+    hazard_noise_sd: float = 0.3
+    # the meeting before every opportunity: booked this many days before it, held this many hours before it
+    meeting_booked_min_days: float = 2.0
+    meeting_booked_max_days: float = 9.0
+    meeting_held_min_hours: float = 1.0
+    meeting_held_max_hours: float = 48.0
+    # of conversations (replies, answered inbound requests): a meeting that never leads to a deal
+    conversation_meeting_rate: float = 0.12
+    # observable behaviour: web sessions per day = web_session_scale * (web_session_base + web_session_intent_coef *
+    # intent_j(d)) / 30; intent-page share of a page view = intent_page_base + intent_page_coef * intent_j(d)
+    web_session_scale: float = 0.71  # keeps the mean sessions per web visitor about as with a static intent
+    web_session_base: float = 0.3
+    web_session_intent_coef: float = 8.0
+    intent_page_base: float = 0.03
+    intent_page_coef: float = 0.7
+    # P(reply to a sequence step) = reply_base + reply_p30_coef * p30_j(day of the step)
+    reply_base: float = 0.02
+    reply_p30_coef: float = 0.22
+    # P(product sign-up) = signup_base + signup_p30_coef * mean p30 over the window (time weighted by intent_j(d))
+    signup_base: float = 0.06
+    signup_p30_coef: float = 0.5
+    product_step_p30_coef: float = 0.4  # each product step after sign-up: base + coef * mean p30
+
+
+@dataclass(frozen=True)
 class WorldConfig:
     scale: Scale
     seed: int = 42
     # The world ends (and the warehouse's as-of date is) at this instant; fixed so output is byte-identical.
     as_of: dt.datetime = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
     rates: Rates = field(default_factory=Rates)
+    law: OpportunityLaw = field(default_factory=OpportunityLaw)
     # Event generation runs block by block to bound memory: a block holds about 4.5M person-days
     # (M: one block of 50k persons x 90 days, ~3 GiB peak; L: 40 blocks of 25k persons x 180 days).
     person_days_per_block: int = 4_500_000
@@ -81,6 +133,11 @@ class WorldConfig:
     @property
     def start(self) -> dt.datetime:
         return self.as_of - dt.timedelta(days=self.scale.days)
+
+    @property
+    def horizon_days(self) -> int:
+        """Days of the latent path: the window plus the outcome period after as_of."""
+        return self.scale.days + self.law.outcome_days
 
     @classmethod
     def for_scale(cls, name: str, seed: int = 42, **rate_overrides: float) -> "WorldConfig":
@@ -97,4 +154,5 @@ class WorldConfig:
             "start": self.start.isoformat(),
             "as_of": self.as_of.isoformat(),
             "rates": dataclasses.asdict(self.rates),
+            "law": dataclasses.asdict(self.law),
         }

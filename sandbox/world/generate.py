@@ -9,6 +9,7 @@ Same config -> byte-identical files. Memory is bounded by processing persons in 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import multiprocessing
 import resource
@@ -97,7 +98,7 @@ def generate_world(cfg: WorldConfig, out: Path, progress: Progress | None = None
     r = cfg.rates
 
     rng = np.random.default_rng(cfg.seed)
-    pop = build_population(cfg, rng)
+    pop = build_population(cfg, rng)  # as world_population(cfg); the same generator goes on to the campaigns
     start, end = pop.start_ms, pop.end_ms
     say(f"population: {pop.persons.height:,} persons, {pop.accounts.height:,} accounts, "
         f"{pop.contacts.height:,} CRM contact records, {pop.owners.height} owners")
@@ -146,6 +147,13 @@ def generate_world(cfg: WorldConfig, out: Path, progress: Progress | None = None
     manifest["seconds"] = round(time.perf_counter() - t0, 2)
     say(f"done in {manifest['seconds']}s, peak {peak():.2f} GiB")
     return manifest
+
+
+def world_population(cfg: WorldConfig) -> Population:
+    """The population generate_world(cfg) builds, for checks against the law: its persons (with the opportunity
+    times and oracle propensities of truth/persons.csv) and, through `Population.latent(idx)`, each person's latent
+    path by day (intent, p30, hazard) over the window and the 30 days after as_of."""
+    return build_population(cfg, np.random.default_rng(cfg.seed))
 
 
 TRUTH_PARTS = ("identifiers", "prospects", "broken", "requests", "collisions", "esp_daily")
@@ -674,6 +682,7 @@ def _write_truth(truth: Path, cfg: WorldConfig, pop: Population, acc: pl.DataFra
         first_name="first_name", last_name="last_name", title="title", seniority="seniority",
         work_email="work_email", new_work_email="new_work_email", personal_email="personal_email",
         fit="fit", intent="intent", propensity="propensity", outcome_opportunity_30d="outcome_opportunity_30d",
+        opportunity_at=ts("opportunity_ms"), opportunity_before_as_of="opportunity_before_as_of",
         is_role_user="is_role_user", owner_id="owner_id", funnel_stage=pl.Series(LIFECYCLE[stage]))
     persons.write_csv(truth / "persons.csv")
     company_id = a["company_id"].to_numpy()
@@ -748,6 +757,12 @@ def _write_truth(truth: Path, cfg: WorldConfig, pop: Population, acc: pl.DataFra
             "job_changers": {"rate": r.job_changer_rate, "count": int(p["is_job_changer"].sum()), "of": n},
         },
         "funnel": {"outcome_rate": float(p["outcome_opportunity_30d"].mean()),
+                   "mean_oracle_propensity": float(p["propensity"].mean()),
+                   "opportunities_in_window": int(p["opportunity_before_as_of"].sum()),
+                   "opportunities_after_as_of_30d": int(p["outcome_opportunity_30d"].sum()),
+                   "at_risk_at_as_of": int((~p["opportunity_before_as_of"]).sum()),
+                   "law": {**dataclasses.asdict(cfg.law), "at_most_one_opportunity_per_person": True,
+                           "see": "truth/README.md (sandbox/world/TRUTH.md)"},
                    "stages": {k: int((stage == i).sum()) for i, k in enumerate(LIFECYCLE)}},
         "follow_up": {"requests": req.height, "counted": int(req["counted"].sum()),
                       "folded": int((~req["counted"]).sum()), "missed": int(req["missed"].sum()),

@@ -2,8 +2,13 @@
 
 Everything is drawn in whole-population numpy arrays from one seeded generator, so the same seed gives the
 same world. Person-level journey facts that decide CRM ids (when a person first asks for a demo, when a
-champion changes jobs) are drawn here too, because CRM contact ids must grow with `createdate` across the
-whole world (docs/identity.md: the smallest contact id is a cluster's oldest contact).
+champion changes jobs, when sales books the meeting before a person's opportunity) are drawn here too, because
+CRM contact ids must grow with `createdate` across the whole world (docs/identity.md: the smallest contact id is
+a cluster's oldest contact).
+
+The opportunity law (latent.py, TRUTH.md) is drawn here as well: each person's buying episodes, the latent
+noise, and from the latent path (built slice by slice) their one opportunity time, the oracle propensity and the
+mean p30 over the window that sets their request rate.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import polars as pl
 
 from . import vocab
 from .config import WorldConfig
+from .latent import Episodes, LatentPath, draw_days, draw_episodes, first_arrival_day, latent_path, window_coverage
 
 SECOND = np.int64(1_000)  # timestamps are epoch milliseconds (int64) throughout the generator
 MINUTE = 60 * SECOND
@@ -33,10 +39,6 @@ def epoch_ms(ts) -> np.int64:
 
 def ascii_fold(s: str) -> str:
     return unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode()
-
-
-def sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
 
 
 def dedupe_locals(local: pl.Series, domain: pl.Series) -> pl.Series:
@@ -66,6 +68,17 @@ class Population:
     contact_id: np.ndarray = None
     dup_email: np.ndarray = None  # a live duplicate contact's email variant
     role_email: np.ndarray = None
+    # the latent law: buying episodes and the per-person hazard noise (latent.py)
+    episodes: Episodes = None
+    eps: np.ndarray = None
+    cfg: WorldConfig = None
+
+    def latent(self, idx: np.ndarray) -> LatentPath:
+        """The latent path (intent, p30, hazard per day over the window and the 30 days after as_of) of persons
+        idx: rebuilt from the stored episodes, the same whichever slice asks."""
+        p = self.persons
+        return latent_path(self.cfg.law, idx, p["intent"].to_numpy(), p["fit"].to_numpy(), self.eps, self.episodes,
+                           self.cfg.horizon_days)
 
     def __post_init__(self):
         n = self.persons.height
@@ -177,9 +190,45 @@ def build_population(cfg: WorldConfig, rng: np.random.Generator) -> Population:
     sen_fit = np.array([t[2] for t in vocab.TITLES])[ti]
     fit = 0.6 * acc_fit[acct] + 0.4 * sen_fit
     intent = np.clip(0.5 * acc_intent[acct] + 0.5 * rng.beta(1.2, 4.0, n_per), 0, 1)
-    # The latent 30-day propensity: observable fit and intent plus a little noise nothing can see.
-    propensity = sigmoid(-6.6 + 4.8 * fit + 4.2 * intent + rng.normal(0, 0.3, n_per))
-    outcome = rng.random(n_per) < propensity
+    # The opportunity law (latent.py): buying episodes over the horizon, a little hazard noise nothing can see, and
+    # one arrival process per person whose first arrival is their opportunity.
+    law = cfg.law
+    days, horizon = cfg.scale.days, cfg.horizon_days
+    eps = rng.normal(0, law.hazard_noise_sd, n_per)
+    episodes = draw_episodes(law, fit, horizon, rng)
+    arrival_e = rng.exponential(1.0, n_per)
+    arrival_u = rng.random(n_per)  # the time within the arrival day
+    booked_before = rng.uniform(law.meeting_booked_min_days * DAY, law.meeting_booked_max_days * DAY, n_per)
+    held_before = rng.uniform(law.meeting_held_min_hours * HOUR, law.meeting_held_max_hours * HOUR, n_per)
+    # inbound requests (a form on the website): whether (the rate follows the person's mean p30 over the window)
+    # and on which day (weighted by p30 that day), decided slice by slice below
+    req_draw, req_u, req_v = rng.random(n_per), rng.random(n_per), rng.random(n_per)
+    opp_day = np.empty(n_per, np.int64)
+    p_outcome = np.empty(n_per)  # P(arrival in the outcome period | path), before the at-most-one rule
+    mean_p30 = np.empty(n_per)  # over the window's days: sets the request and sign-up rates
+    requester = np.zeros(n_per, bool)
+    req_day = np.zeros(n_per, np.int64)
+    cov = window_coverage(days, 0.97)  # requests stay in the first 97% of the window, as before
+    chunk = cfg.persons_per_block
+    for lo in range(0, n_per, chunk):  # bounded memory: one slice's person x day arrays at a time
+        sl = np.arange(lo, min(n_per, lo + chunk))
+        path = latent_path(law, sl, intent, fit, eps, episodes, horizon)
+        opp_day[sl] = first_arrival_day(path.hazard, arrival_e[sl])
+        p_outcome[sl] = 1.0 - np.exp(-path.hazard[:, days:].sum(axis=1))
+        mean_p30[sl] = path.p30[:, :days].sum(axis=1) / days
+        p_req = np.clip(r.request_base_rate + r.request_propensity_slope * mean_p30[sl], 0, 0.9)
+        asks = np.flatnonzero(req_draw[sl] < p_req)
+        requester[sl[asks]] = True
+        req_day[sl[asks]] = draw_days(path.p30[asks, :days] * cov, np.arange(len(asks)), req_u[sl[asks]])
+        del path
+    has_opp = opp_day < horizon
+    opp_ms = np.where(has_opp, start + ((opp_day + arrival_u) * DAY).astype(np.int64), -1)
+    opp_booked = np.where(has_opp, opp_ms - booked_before.astype(np.int64), -1)
+    opp_held = np.where(has_opp, opp_ms - held_before.astype(np.int64), -1)
+    # the oracle: P(opportunity in [as_of, as_of + 30 d) | latent path); 0 for whoever opened one before as_of
+    before_as_of = opp_day < days
+    propensity = np.where(before_as_of, 0.0, p_outcome)
+    outcome = (opp_day >= days) & has_opp
 
     # job changers move (mid-window) to another account; all their identifiers stay one person
     changer = rng.random(n_per) < r.job_changer_rate
@@ -213,10 +262,8 @@ def build_population(cfg: WorldConfig, rng: np.random.Generator) -> Population:
         .otherwise(personal_email)
     ).to_series()
 
-    # inbound requests (a form on the website); up to two, the second sometimes within 24 h (folded by the KPI)
-    p_req = np.clip(r.request_base_rate + r.request_propensity_slope * propensity, 0, 0.9)
-    requester = rng.random(n_per) < p_req
-    req1 = np.where(requester, start + (rng.random(n_per) * 0.97 * span).astype(np.int64), -1)
+    # inbound requests: up to two, the second sometimes within 24 h (folded by the KPI)
+    req1 = np.where(requester, start + ((req_day + req_v * cov[req_day]) * DAY).astype(np.int64), -1)
     refold = requester & (rng.random(n_per) < r.refold_request_rate)
     second = requester & ~refold & (rng.random(n_per) < 0.10)
     req2 = np.where(refold, req1 + rng.integers(10 * MINUTE, 20 * HOUR, n_per),
@@ -240,6 +287,11 @@ def build_population(cfg: WorldConfig, rng: np.random.Generator) -> Population:
             "intent": intent,
             "propensity": propensity,
             "outcome_opportunity_30d": outcome,
+            "opportunity_ms": opp_ms,  # -1: none before as_of + 30 days
+            "opportunity_before_as_of": before_as_of,
+            "opp_meeting_booked_ms": opp_booked,
+            "opp_meeting_held_ms": opp_held,
+            "mean_p30": mean_p30,
             "work_email": work_email,
             "new_work_email": new_work_email,
             "personal_email": personal_email,
@@ -277,7 +329,8 @@ def build_population(cfg: WorldConfig, rng: np.random.Generator) -> Population:
         )
         .sort("person_idx")
     )
-    return Population(owners, accounts, persons, contacts, role_addresses, int(start), int(end))
+    return Population(owners, accounts, persons, contacts, role_addresses, int(start), int(end),
+                      episodes=episodes, eps=eps, cfg=cfg)
 
 
 def _build_contacts(cfg, rng, persons: pl.DataFrame, accounts: pl.DataFrame, start: int, end: int) -> pl.DataFrame:
@@ -287,17 +340,25 @@ def _build_contacts(cfg, rng, persons: pl.DataFrame, accounts: pl.DataFrame, sta
     n = persons.height
     p = persons
     req1 = p["request1_ms"].to_numpy()
+    booked = p["opp_meeting_booked_ms"].to_numpy()
+    booked = np.where((booked > 0) & (booked < end), booked, -1)  # the meeting before an opportunity, if booked yet
     in_crm = p["in_crm"].to_numpy()
+    never = np.iinfo(np.int64).max
     # historical contacts predate the window; others were created inside it
     hist = rng.random(n) < 0.6
     created = np.where(hist, start - rng.integers(1, 700, n) * DAY, start + (rng.random(n) * (end - start) * 0.9))
     created = created.astype(np.int64) + rng.integers(0, DAY, n) * hist
-    # a requester without a contact gets one from the form, seconds after the request
-    form_created = (~in_crm) & (req1 > 0)
-    has_contact = in_crm | form_created
-    created = np.where(form_created, req1 + rng.integers(1, 30, n) * SECOND, created)
-    # an in-window contact must exist before its own first request
-    created = np.where(in_crm & (req1 > 0) & (created > req1), req1 - rng.integers(1, 30, n) * DAY, created)
+    # a requester without a contact gets one from the form, seconds after the request; someone without one whom
+    # sales books a meeting with (the meeting before their opportunity) gets one minutes before the booking
+    form_t = np.where(req1 > 0, req1 + rng.integers(1, 30, n) * SECOND, never)
+    meet_t = np.where(booked > 0, booked - rng.integers(1, 60, n) * MINUTE, never)
+    new_t = np.minimum(form_t, meet_t)
+    new_contact = (~in_crm) & (new_t < never)
+    has_contact = in_crm | new_contact
+    created = np.where(new_contact, new_t, created)
+    # an in-window contact must exist before its own first request and before the meeting booked with them
+    need = np.minimum(np.where(req1 > 0, req1, never), np.where(booked > 0, booked, never))
+    created = np.where(in_crm & (need < never) & (created > need), need - rng.integers(1, 30, n) * DAY, created)
 
     acc_dom = accounts["domain"].to_numpy()
     base = pl.DataFrame(
