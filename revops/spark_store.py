@@ -39,7 +39,8 @@ from revops.faults import crash_point
 
 CONTROL_SCHEMAS = ("raw", "ops", "crm_sync")
 # written by `revops calibrate scoring` into the control store, read by the models as a source (var scoring_weights)
-CALIBRATED = ("config.icp_rules_calibrated", "config.signal_weights_calibrated", "config.scoring_model_calibrated")
+CALIBRATED = ("config.icp_rules_calibrated", "config.signal_weights_calibrated", "config.scoring_model_calibrated",
+              "config.scoring_curve_calibrated")
 PUBLISHED = "ops.spark_published"  # the control store's record of what Spark holds; never published itself
 # what the sync engine reads besides crm_sync (reverse_etl/engine.py, reverse_etl/tasks.py)
 DESIRED = ("main.sync_hubspot__contacts", "main.sync_hubspot__companies", "main.sync_hubspot__tasks",

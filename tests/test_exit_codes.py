@@ -85,7 +85,7 @@ def test_ok_is_0(world_s):
 def test_a_warehouse_not_built_yet_is_one_line_and_exit_1(tmp_path):
     db = tmp_path / "w.duckdb"
     duckdb.connect(str(db)).close()
-    for args, says in ((["calibrate", "scoring"], "int_persons_fit_scored does not exist"),
+    for args, says in ((["calibrate", "scoring"], "int_signal_features_dated does not exist"),
                        (["kpis"], "does not exist"),  # whichever KPI mart it reads first
                        (["sync", "--dry-run"], "sync_hubspot__contacts does not exist"),
                        (["snapshot"], "no marts to publish")):

@@ -50,8 +50,12 @@ def _hand_made_warehouse(path) -> duckdb.DuckDBPyConnection:
         ("d2", c37 + timedelta(days=30), "contacts", "p2", "a2"),
         ("d3", c30 + timedelta(days=31), "contacts", "p3", "a3"),
         ("d5", c30 + timedelta(days=5), "companies", None, "a5")])
+    # p2's CRM contact (their title) was created 32 days before as_of: unknown at the earlier cut-offs
     con.execute("""create table int_persons_fit_scored as select person_id, 100 as employee_count,
-                   'Software' as industry, cast(null as varchar) as territory, 'vp' as seniority from dim_person""")
+                   'Software' as industry, cast(null as varchar) as territory, 'vp' as seniority,
+                   first_seen_at as lead_known_at, first_seen_at as account_known_at,
+                   case when person_id = 'p2' then ?::timestamp else first_seen_at end as title_known_at
+                   from dim_person""", [AS_OF - timedelta(days=32)])
     con.execute("create schema config")
     con.execute("""create table config.icp_rules as select * from (values
                    ('employees', null, 50, 2000, 12.0), ('industry', 'Software', null, null, 14.0),
@@ -60,7 +64,7 @@ def _hand_made_warehouse(path) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def test_examples_at_a_cut_off_see_no_later_deal_or_person(tmp_path):
+def test_examples_at_a_cut_off_see_no_later_deal_person_or_profile(tmp_path):
     con = _hand_made_warehouse(tmp_path / "w.duckdb")
     df, cutoffs = examples(con, window_days=30, min_history_days=21)
     con.close()
@@ -77,6 +81,8 @@ def test_examples_at_a_cut_off_see_no_later_deal_or_person(tmp_path):
     assert got[("p3", 30)]["demo_requested"] is None and got[("p3", 44)]["pricing_page_view"] == 1.0
     assert got[("p3", 37)]["pricing_page_view"] is None
     assert got[("p1", 37)]["territory"] == UNKNOWN and got[("p1", 37)]["employees"] == "50-2000"
+    # the title is the cut-off's too: p2's contact came after the 37- and 44-day cut-offs
+    assert [got[("p2", d)]["seniority"] for d in (44, 37, 30)] == [UNKNOWN, UNKNOWN, "vp"]
 
 
 def test_too_short_a_history_is_one_clear_error(tmp_path):
@@ -110,15 +116,21 @@ def test_scoring_model_points_as_the_models_compute_them():
                         "min_value": [50, None, None, None, None], "max_value": [2000, None, None, None, None],
                         "points": [10.0, 2.0, 20.0, 5.0, 8.0]})
     weights = pl.DataFrame({"signal_type": ["demo_requested"], "weight": [30.0]})
-    model = {"intercept_log_odds": -4.0, "points_per_log_odds": 10.0, "platt_slope": 1.0, "platt_intercept": 0.0}
+    model = {"intercept_log_odds": -4.0, "points_per_log_odds": 10.0}
+    # the curve: 0.01 up to logit -3, rising linearly to 0.5 at logit 5, flat beyond
+    curve = pl.DataFrame({"logit_from": [None, -3.0, 5.0], "logit_to": [-3.0, 5.0, None],
+                          "p_from": [0.01, 0.01, 0.5], "p_to": [0.01, 0.5, 0.5]})
     people = pl.DataFrame({"employees": ["50-2000", UNKNOWN], "industry": [UNKNOWN, "Software"],
                            "territory": [UNKNOWN, UNKNOWN], "seniority": ["vp", UNKNOWN],
                            "demo_requested": [2.0, None]})
-    out = ScoringModel(icp, weights, intent_cap=50, model=model).score(people)
+    out = ScoringModel(icp, weights, intent_cap=50, model=model, curve=curve).score(people)
     assert out["fit_score"].tolist() == [10 + 5 + 8, 2 + 20]
     assert out["lead_score"].tolist() == [23 + 50, 22]  # intent 60 capped at 50
-    z = -4.0 + (23 + 60) / 10.0
-    assert out["p_opportunity_30d"][0] == pytest.approx(1 / (1 + np.exp(-z)))
+    # logits 4.3 (uncapped intent counts) and -1.8
+    assert out["logit"].tolist() == pytest.approx([-4.0 + (23 + 60) / 10.0, -4.0 + 22 / 10.0])
+    assert out["p_opportunity_30d"].tolist() == pytest.approx([0.01 + 7.3 / 8 * 0.49, 0.01 + 1.2 / 8 * 0.49])
+    assert ScoringModel(icp, weights, model=model, curve=curve).score(people.with_columns(
+        demo_requested=pl.lit(30.0)))["p_opportunity_30d"].tolist() == pytest.approx([0.5, 0.5])
 
 
 @pytest.fixture(scope="session")
@@ -188,15 +200,16 @@ def test_calibrate_build_and_eval_on_a_world_with_history(history_build, tmp_pat
     people = (fit_levels(con, icp).join(signal_features(con, [0]).drop("cutoff_days_before_as_of"),
                                         on="person_id", how="left").join(built_scores, on="person_id"))
     mine = ScoringModel.from_warehouse(con, calibrated=True).score(people)
-    queue = con.execute("""select count(*) from int_next_actions_scheduled s join fct_lead_scores f using (person_id)
-                           where abs(s.expected_value / nullif(f.p_opportunity_30d, 0) / 100
-                                     - round(s.expected_value / nullif(f.p_opportunity_30d, 0) / 100)) > 1e-6""").fetchall()[0][0]
+    queue = con.execute("""select count(*), count(*) filter (
+                               where abs(s.expected_value - 100 * f.p_opportunity_30d * k.urgency) > 1e-9)
+                           from int_next_actions_scheduled s join fct_lead_scores f using (person_id)
+                           join config.next_action_kinds k using (next_action_kind)""").fetchall()[0]
     con.close()
     assert people.height == built_scores.height
     assert np.abs(mine["fit_score"] - people["fit_score"].to_numpy()).max() < 1e-4
     assert np.abs(mine["lead_score"] - people["lead_score"].to_numpy()).max() < 1e-4
     assert np.abs(mine["p_opportunity_30d"] - people["p_opportunity_30d"].to_numpy()).max() < 1e-6
-    assert queue == 0  # the scheduler's expected value is urgency (a whole number) × p in percent
+    assert queue[0] > 0 and queue[1] == 0  # the scheduler's expected value is the kind's urgency × p in percent
 
     res = CliRunner().invoke(cli.app, ["eval", "scoring", "--world", str(world), "--duckdb", str(db),
                                        "--weights", "calibrated"])

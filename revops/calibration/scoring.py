@@ -7,10 +7,12 @@ count of their signals up to the cut-off — and the label is whether the wareho
 within the next 30 days (a deal on one of their CRM contacts, or a deal of their account that names no contact).
 A person who already had one by the cut-off, or whom the warehouse did not know yet, is no example.
 
-scikit-learn's L2 logistic regression is fitted with the regularization chosen by time-ordered cross-validation
-(train on the earlier cut-offs, validate on a later one); the latest cut-off is held out and scored by a model
-trained only on cut-offs whose label windows end before it starts. Platt scaling, fitted on the out-of-time
-predictions, calibrates the probabilities. The model goes back into the seeds' units, so lead_score keeps its form
+scikit-learn's L2 logistic regression, with a trend term (the pool of leads not yet converted thins out over
+time; at as_of the trend is 0, so the scores carry it in their intercept), is fitted with the regularization chosen
+by time-ordered cross-validation (train on the earlier cut-offs, validate on a later one); the latest cut-off is
+held out and scored by the model of every earlier cut-off. Isotonic
+regression on the latest out-of-time predictions calibrates the probabilities: a monotone curve from the logit to a
+probability, written as segments the models interpolate (a Platt sigmoid left a bin of 250 people 0.06 off on M). The model goes back into the seeds' units, so lead_score keeps its form
 (fit 0-50 + capped intent) and its reasons stay contributions in points: a fit level earns
 (coefficient − the dimension's lowest coefficient) × k points, a signal type weighs coefficient × k, with k chosen
 so the best fit is 50 points; the rest of the log-odds is the intercept. A signal type whose coefficient comes out
@@ -29,7 +31,7 @@ from revops.warehouse import frame
 
 DIMENSIONS = ("employees", "industry", "territory", "seniority")
 UNKNOWN = "(unknown)"  # the level of a field the warehouse does not know (icp_rules_calibrated's match_value)
-C_GRID = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0)  # inverse L2 strengths tried by the time-ordered CV
+C_GRID = (0.001, 0.01, 0.1, 1.0, 10.0)  # inverse L2 strengths tried by the time-ordered CV (log-spaced)
 MIN_HISTORY_DAYS = 21  # a cut-off needs this much history before it: 3 half-lives of the 7-day intent signals
 
 
@@ -43,8 +45,10 @@ def _band_key(lo, hi) -> str:
 
 def fit_levels(con, icp: pl.DataFrame) -> pl.DataFrame:
     """person_id and, per dimension, the ICP rule level the person falls in (UNKNOWN when no rule matches), as
-    int_persons_fit_scored matches them."""
-    fit = frame(con, "select person_id, employee_count, industry, territory, seniority from int_persons_fit_scored")
+    int_persons_fit_scored matches them; with the times the warehouse first knew the person as a lead, their
+    account and their title (int_persons_profiled)."""
+    fit = frame(con, """select person_id, employee_count, industry, territory, seniority, lead_known_at,
+                               account_known_at, title_known_at from int_persons_fit_scored""")
     band = pl.lit(UNKNOWN)
     bands = icp.filter((pl.col("dimension") == "employees") & pl.col("min_value").is_not_null())
     for lo, hi in bands.sort("min_value", descending=True).select("min_value", "max_value").rows():
@@ -56,7 +60,22 @@ def fit_levels(con, icp: pl.DataFrame) -> pl.DataFrame:
     for d in DIMENSIONS[1:]:
         values = icp.filter((pl.col("dimension") == d) & (pl.col("match_value") != UNKNOWN))["match_value"].to_list()
         cols.append(pl.when(pl.col(d).is_in(values)).then(pl.col(d)).otherwise(pl.lit(UNKNOWN)).alias(d))
-    return fit.select("person_id", *cols)
+    return fit.select("person_id", *cols, "lead_known_at", "account_known_at", "title_known_at")
+
+
+def as_known_at(levels: pl.DataFrame, at) -> pl.DataFrame:
+    """The fit levels as the warehouse could have known them at `at`: size and industry need the account, seniority
+    the title, territory either (the account's country, else the contact's). A CRM contact created when a meeting
+    was booked must not make the past look better informed than the present is."""
+    def unknown(col):
+        return pl.col(col).is_null() | (pl.col(col) > at)
+
+    return levels.with_columns(
+        employees=pl.when(unknown("account_known_at")).then(pl.lit(UNKNOWN)).otherwise("employees"),
+        industry=pl.when(unknown("account_known_at")).then(pl.lit(UNKNOWN)).otherwise("industry"),
+        seniority=pl.when(unknown("title_known_at")).then(pl.lit(UNKNOWN)).otherwise("seniority"),
+        territory=pl.when(unknown("account_known_at") & unknown("title_known_at")).then(pl.lit(UNKNOWN))
+        .otherwise("territory"))
 
 
 def signal_features(con, cutoffs: list[int] | None = None) -> pl.DataFrame:
@@ -99,13 +118,15 @@ def design_for(icp: pl.DataFrame, signal_weights: pl.DataFrame) -> Design:
 
 
 def examples(con, window_days: int = 30, min_history_days: int = MIN_HISTORY_DAYS) -> tuple[pl.DataFrame, list[int]]:
-    """One row per (person, past cut-off): fit levels, signal features as of the cut-off, label y. Returns the rows
-    and the cut-offs used (days before as_of, earliest first)."""
+    """One row per (person, past cut-off): fit levels and signal features as of the cut-off, label y. The people are
+    the leads the warehouse knew at the cut-off (an email, CRM contact or prospect seen by then) without a deal by
+    then. Returns the rows and the cut-offs used (days before as_of, earliest first)."""
     cut = frame(con, f"""
         select distinct cutoff_days_before_as_of as days, cutoff_at from int_signal_features_dated
         where cutoff_days_before_as_of >= {int(window_days)}""")
-    # history begins at the first landed signal; a cut-off with less than min_history_days before it sees too little
-    start = con.execute("select min(signal_at) from fct_signals").fetchall()[0][0]
+    # history begins with the signals: their first percentile, as a few records dated long before the rest (a
+    # meeting booked before the first page view landed) would otherwise make a short history look long
+    start = con.execute("select quantile_disc(signal_at, 0.01) from fct_signals").fetchall()[0][0]
     as_of = con.execute("select as_of from int_as_of_dated").fetchall()[0][0]
     if start is None or cut.height == 0:
         raise CalibrationError("no signals or no past cut-offs in int_signal_features_dated: nothing to learn from")
@@ -131,7 +152,6 @@ def examples(con, window_days: int = 30, min_history_days: int = MIN_HISTORY_DAY
         from parties
         join dim_person persons on persons.account_id = parties.account_id
         where parties.party_object = 'companies' and parties.deal_id not in (select deal_id from named)""")
-    persons = frame(con, "select person_id, first_seen_at from dim_person")
     icp = frame(con, "select * from config.icp_rules")
     levels = fit_levels(con, icp)
     feats = signal_features(con, usable)
@@ -143,14 +163,14 @@ def examples(con, window_days: int = 30, min_history_days: int = MIN_HISTORY_DAY
         by_person = deals.group_by("person_id").agg(
             prior=(pl.col("created_at") <= at).any(),
             y=((pl.col("created_at") > at) & (pl.col("created_at") <= end)).any())
-        known = persons.filter(pl.col("first_seen_at") <= at).select("person_id")
-        part = (known.join(levels, on="person_id")
+        known = as_known_at(levels.filter(pl.col("lead_known_at") <= at), at)
+        part = (known
                 .join(by_person, on="person_id", how="left")
                 .filter(~pl.col("prior").fill_null(False))
                 .join(feats.filter(pl.col("cutoff_days_before_as_of") == days).drop("cutoff_days_before_as_of"),
                       on="person_id", how="left")
                 .with_columns(y=pl.col("y").fill_null(False).cast(pl.Int8), cutoff_days_before_as_of=pl.lit(days))
-                .drop("prior"))
+                .drop("prior", "lead_known_at", "account_known_at", "title_known_at"))
         rows.append(part)
     return pl.concat(rows, how="diagonal_relaxed"), usable
 
@@ -176,12 +196,27 @@ def _logit(X: np.ndarray, intercept: float, coef: np.ndarray) -> np.ndarray:
     return intercept + X @ coef
 
 
-def _platt(z: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """Platt scaling: p = sigmoid(a·z + b) fitted by an (almost) unpenalised logistic regression on the logit z."""
-    from sklearn.linear_model import LogisticRegression
+def _isotonic(z: np.ndarray, y: np.ndarray) -> pl.DataFrame:
+    """The monotone calibration curve from logit to probability (scikit-learn's isotonic regression) as segments:
+    p rises linearly from p_from to p_to over [logit_from, logit_to); the first and last are open-ended and flat."""
+    from sklearn.isotonic import IsotonicRegression
 
-    m = LogisticRegression(C=1e6, max_iter=1000).fit(z.reshape(-1, 1), y)
-    return float(m.coef_[0, 0]), float(m.intercept_[0])
+    iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(z, y)
+    x, p = iso.X_thresholds_.astype(float), iso.y_thresholds_.astype(float)
+    return pl.DataFrame({
+        "logit_from": [None, *x.tolist()], "logit_to": [*x.tolist(), None],
+        "p_from": [p[0], *p.tolist()], "p_to": [p[0], *p[1:].tolist(), p[-1]],
+    }, schema={"logit_from": pl.Float64, "logit_to": pl.Float64, "p_from": pl.Float64, "p_to": pl.Float64})
+
+
+def apply_curve(curve: pl.DataFrame, z: np.ndarray) -> np.ndarray:
+    """p for each logit by the curve, as fct_lead_scores computes it."""
+    inner = curve.filter(pl.col("logit_from").is_not_null() & pl.col("logit_to").is_not_null())
+    x = np.r_[inner["logit_from"].to_numpy(), inner["logit_to"].to_numpy()[-1:]] if inner.height else \
+        curve.filter(pl.col("logit_from").is_not_null())["logit_from"].to_numpy()
+    p = np.r_[inner["p_from"].to_numpy(), inner["p_to"].to_numpy()[-1:]] if inner.height else \
+        curve.filter(pl.col("logit_from").is_not_null())["p_from"].to_numpy()
+    return np.interp(np.asarray(z, dtype=float), x, p)
 
 
 def sigmoid(z):
@@ -200,41 +235,45 @@ def calibrate(con, window_days: int = 30, min_history_days: int = MIN_HISTORY_DA
     icp = frame(con, "select * from config.icp_rules")
     signal_weights = frame(con, "select * from config.signal_weights")
     design = design_for(icp, signal_weights)
-    X, y = design.matrix(df), df["y"].to_numpy().astype(int)
     cut = df["cutoff_days_before_as_of"].to_numpy()
+    # a trend term, in units of 30 days before as_of (0 at as_of, so the scores carry it in their intercept): the
+    # leads left without an opportunity convert less as the earlier converters leave the pool (on M 9.9 % of them
+    # at 65 days before as_of, 8.6 % at 30, 7.7 % after as_of), and the model must extrapolate that to now
+    X = np.column_stack([design.matrix(df), -cut / 30.0])
+    y = df["y"].to_numpy().astype(int)
     if y.sum() < 20:
         raise CalibrationError(f"only {int(y.sum())} opportunities followed a past cut-off: too few to learn from")
-    signal_cols = list(range(len(design.names) - len(design.signal_types), len(design.names)))
+    n_design = len(design.names)
+    signal_cols = list(range(n_design - len(design.signal_types), n_design))
     holdout = cutoffs[-1]  # the latest past cut-off (days before as_of, smallest)
     dev = cutoffs[:-1]
+
+    def fit_predict(train, predict, C):
+        b, w = _fit(X[train], y[train], C, signal_cols)
+        return _logit(X[predict], b, w)
+
     # time-ordered CV: validate on each dev cut-off with a model trained on every earlier one
     folds = [(np.isin(cut, dev[:i]), cut == dev[i]) for i in range(1, len(dev))]
-    cv = {}
-    for C in C_GRID:
-        losses, z_all, y_all = [], [], []
-        for train, val in folds:
-            b, w = _fit(X[train], y[train], C, signal_cols)
-            z = _logit(X[val], b, w)
-            losses.append(_log_loss(sigmoid(z), y[val]))
-            z_all.append(z)
-            y_all.append(y[val])
-        cv[C] = (float(np.mean(losses)), np.concatenate(z_all), np.concatenate(y_all))
-    best_C = min(cv, key=lambda c: cv[c][0])
-    _, z_dev, y_dev = cv[best_C]
-    platt_dev = _platt(z_dev, y_dev)
-    # the held-out period: a model trained only on cut-offs whose label windows end before it begins
-    purged = [d for d in cutoffs if d >= holdout + window_days]
-    train = np.isin(cut, purged) if purged else np.isin(cut, dev)
-    b, w = _fit(X[train], y[train], best_C, signal_cols)
-    z_hold = _logit(X[cut == holdout], b, w)
+    cv = {C: float(np.mean([_log_loss(sigmoid(fit_predict(train, val, C)), y[val]) for train, val in folds]))
+          for C in C_GRID}
+    best_C = min(cv, key=cv.get)
+    # calibration curves come from the latest out-of-time predictions: the trend moves older ones off
+    latest_dev = cut == dev[-1]
+    curve_dev = _isotonic(fit_predict(np.isin(cut, dev[:-1]), latest_dev, best_C), y[latest_dev])
+    # the held-out period: the latest cut-off, scored by the model of every earlier one and the curve fitted before
+    # it. Their label windows overlap its own in time (a 30-day window, cut-offs 7 days apart), but they are other
+    # moments' examples: a model of some forty features shared by every lead cannot remember a person. (Purging the
+    # overlap left one cut-off to learn from, whose model could not learn the trend: AUC 0.70, gaps of 0.1.)
+    z_hold = fit_predict(np.isin(cut, dev), cut == holdout, best_C)
     y_hold = y[cut == holdout]
-    p_hold = sigmoid(platt_dev[0] * z_hold + platt_dev[1])
+    p_hold = apply_curve(curve_dev, z_hold)
     held_out = {"cutoff_days_before_as_of": holdout, "people": int(len(y_hold)), "positives": int(y_hold.sum()),
-                "trained_on": purged or dev, "auc": auc_numpy(p_hold, y_hold), "brier": brier(p_hold, y_hold),
+                "trained_on": dev, "auc": auc_numpy(p_hold, y_hold), "brier": brier(p_hold, y_hold),
                 "reliability": reliability(p_hold, y_hold)}
-    # the model written: every cut-off, Platt from every out-of-time prediction
-    intercept, coef = _fit(X, y, best_C, signal_cols)
-    platt = _platt(np.concatenate([z_dev, z_hold]), np.concatenate([y_dev, y_hold]))
+    # the model written: every cut-off; its curve from the held-out cut-off's out-of-time predictions
+    intercept, coef_all = _fit(X, y, best_C, signal_cols)
+    coef, trend = coef_all[:n_design], float(coef_all[n_design])
+    curve = _isotonic(z_hold, y_hold)
     coefs = dict(zip(design.names, coef))
     lowest = {d: min(coefs[f"{d}={v}"] for v in vs) for d, vs in design.levels.items()}
     span = sum(max(coefs[f"{d}={v}"] for v in vs) - lowest[d] for d, vs in design.levels.items())
@@ -256,8 +295,9 @@ def calibrate(con, window_days: int = 30, min_history_days: int = MIN_HISTORY_DA
         [round(coefs[f"signal={t}"] * k, 6) for t in signal_weights["signal_type"]], dtype=pl.Float64))
     model = pl.DataFrame({
         "intercept_log_odds": [intercept_log_odds], "points_per_log_odds": [k],
-        "platt_slope": [platt[0]], "platt_intercept": [platt[1]], "regularization_c": [best_C],
+        "calibration": ["isotonic"], "curve_segments": [curve.height], "regularization_c": [best_C],
         "label_window_days": [window_days], "cutoffs_days_before_as_of": [",".join(map(str, cutoffs))],
+        "trend_log_odds_per_30_days": [trend],
         "examples": [int(len(y))], "positives": [int(y.sum())],
         "holdout_auc": [held_out["auc"]], "holdout_brier": [held_out["brier"]],
         "fitted_at": [datetime.now(timezone.utc)],
@@ -266,33 +306,35 @@ def calibrate(con, window_days: int = 30, min_history_days: int = MIN_HISTORY_DA
         con.execute("create schema if not exists config")
         con.execute("begin transaction")
         for name, table in (("icp_rules_calibrated", icp_cal), ("signal_weights_calibrated", sw_cal),
-                            ("scoring_model_calibrated", model)):
+                            ("scoring_model_calibrated", model), ("scoring_curve_calibrated", curve)):
             con.register("_calibrated", table)
             con.execute(f"create or replace table config.{name} as select * from _calibrated")
             con.unregister("_calibrated")
         con.execute("commit")
     return {"examples": int(len(y)), "positives": int(y.sum()), "cutoffs": cutoffs, "window_days": window_days,
-            "cv_log_loss": {c: v[0] for c, v in cv.items()}, "regularization_c": best_C,
-            "points_per_log_odds": k, "intercept_log_odds": intercept_log_odds, "platt": platt,
+            "cv_log_loss": cv, "regularization_c": best_C, "trend_log_odds_per_30_days": trend,
+            "points_per_log_odds": k, "intercept_log_odds": intercept_log_odds, "curve": curve,
             "held_out": held_out, "coefficients": coefs, "icp_rules": icp_cal, "signal_weights": sw_cal}
 
 
 @dataclass
 class ScoringModel:
     """A weight set applied in Python to the features at a cut-off, as the dbt models apply it (tests keep the two
-    equal): fit points by level, signal weights, intent cap; and, when calibrated, the logit and Platt curve."""
+    equal): fit points by level, signal weights, intent cap; and, when calibrated, the logit and the calibration curve."""
 
     icp: pl.DataFrame
     signal_weights: pl.DataFrame
     intent_cap: float = 50.0
     model: dict | None = None
+    curve: pl.DataFrame | None = None
 
     @classmethod
     def from_warehouse(cls, con, calibrated: bool, intent_cap: float = 50.0) -> "ScoringModel":
         suffix = "_calibrated" if calibrated else ""
         model = frame(con, "select * from config.scoring_model_calibrated").row(0, named=True) if calibrated else None
+        curve = frame(con, "select * from config.scoring_curve_calibrated") if calibrated else None
         return cls(frame(con, f"select * from config.icp_rules{suffix}"),
-                   frame(con, f"select * from config.signal_weights{suffix}"), intent_cap, model)
+                   frame(con, f"select * from config.signal_weights{suffix}"), intent_cap, model, curve)
 
     def fit_points(self, levels: pl.DataFrame) -> np.ndarray:
         total = np.zeros(levels.height)
@@ -321,7 +363,8 @@ class ScoringModel:
         if self.model:
             m = self.model
             z = m["intercept_log_odds"] + (fit + intent) / m["points_per_log_odds"]
-            out["p_opportunity_30d"] = sigmoid(m["platt_slope"] * z + m["platt_intercept"])
+            out["logit"] = z
+            out["p_opportunity_30d"] = apply_curve(self.curve, z)
         return out
 
 

@@ -52,8 +52,9 @@ def calibrate_scoring(
                                               "(dbt var scoring_label_window_days sets the cut-offs to match)."),
 ) -> None:
     """Learn the lead score from the warehouse's own history (scikit-learn logistic regression on features as of
-    past cut-offs, regularization by time-ordered cross-validation, Platt calibration, a held-out later period) and
-    write config.icp_rules_calibrated, config.signal_weights_calibrated and config.scoring_model_calibrated; build
+    past cut-offs, regularization by time-ordered cross-validation, isotonic calibration, a held-out later period) and
+    write config.icp_rules_calibrated, config.signal_weights_calibrated, config.scoring_model_calibrated and
+    config.scoring_curve_calibrated; build
     with REVOPS_SCORING_WEIGHTS=calibrated to score with them (p_opportunity_30d)."""
     from revops.warehouse import connect
 
@@ -78,14 +79,15 @@ def calibrate_scoring(
                f"{h['positives']:,} opportunities; trained on cut-offs {', '.join(map(str, h['trained_on']))}: "
                f"AUC {h['auc']:.4f}, Brier {h['brier']:.4f}")
     _print_reliability(h["reliability"])
-    typer.echo(f"Platt: p = sigmoid({res['platt'][0]:.4f} · logit + {res['platt'][1]:.4f}); logit = "
-               f"{res['intercept_log_odds']:.4f} + points / {res['points_per_log_odds']:.4f}")
+    typer.echo(f"logit = {res['intercept_log_odds']:.4f} + points / {res['points_per_log_odds']:.4f} (trend "
+               f"{res['trend_log_odds_per_30_days']:+.4f} log-odds per 30 days, at as_of); isotonic calibration "
+               f"curve of {res['curve'].height} segments")
     for row in res["signal_weights"].select("signal_type", "weight").rows():
         typer.echo(f"  signal {row[0]:<26} weight {row[1]:>8.2f}")
     for row in res["icp_rules"].iter_rows(named=True):
         typer.echo(f"  fit {row['dimension']:<10} {describe_level(row):<24} points {row['points']:>8.2f}")
-    typer.echo("written to config.icp_rules_calibrated, config.signal_weights_calibrated and "
-               "config.scoring_model_calibrated")
+    typer.echo("written to config.icp_rules_calibrated, config.signal_weights_calibrated, "
+               "config.scoring_model_calibrated and config.scoring_curve_calibrated")
 
 
 def _print_reliability(rows: list[dict]) -> None:

@@ -1,8 +1,9 @@
 """Lead scoring scored against the sandbox truth (docs/decisions.md, Measuring the score).
 
-The people are the truth's persons (role mailboxes aside) that the warehouse knows, each through the warehouse
-person holding most of their identifiers (`true_person_owners`), less those whose opportunity came before as_of
-(the truth's `opportunity_before_as_of`: they cannot open a first one in the next 30 days). For them:
+The people are the truth's persons (role mailboxes aside) that the warehouse knows as leads (by an email, a CRM
+contact or a prospect: an anonymous visitor is no one to contact), each through the warehouse person holding most
+of their identifiers (`true_person_owners`), less those whose opportunity came before as_of (the truth's
+`opportunity_before_as_of`: they cannot open a first one in the next 30 days). For them:
 
 - the built `lead_score` (whichever weights the warehouse was built with), the oracle (the generator's own
   propensity), fit and intent alone, grade-A precision and top-decile lift, as before;
@@ -96,7 +97,10 @@ def scoring_frame(con, world: Path) -> pl.DataFrame:
     df = (true_person_owners(con, world).join(built, on="person_id").join(persons, on="true_person_id")
           .filter(~pl.col("opportunity_before_as_of")))
     feats = signal_features(con, [0]).drop("cutoff_days_before_as_of", strict=False)
-    return (df.join(fit_levels(con, icp), on="person_id", how="left")
+    # leads only: a person the warehouse knows by no email, CRM contact or prospect (an anonymous visitor) is no one
+    # to contact, and calibration learns from leads alone
+    return (df.join(fit_levels(con, icp), on="person_id", how="inner")
+            .filter(pl.col("lead_known_at").is_not_null())
             .join(feats, on="person_id", how="left").sort("true_person_id"))
 
 

@@ -3,8 +3,10 @@
     (vars grade_*_min_score), the three strongest reasons as evidence text and the fit fields that are unknown.
     With calibrated weights (var scoring_weights) also p_opportunity_30d, the probability of an opportunity within
     30 days: the points are the fitted model's log-odds × points_per_log_odds, so
-    logit = intercept + (fit_score + uncapped intent) / points_per_log_odds, calibrated by a Platt curve
-    (config.scoring_model_calibrated, written by `revops calibrate scoring`). Hand-set weights have no probability. -#}
+    logit = intercept + (fit_score + uncapped intent) / points_per_log_odds (config.scoring_model_calibrated),
+    turned into a probability by the isotonic calibration curve (config.scoring_curve_calibrated: linear between its
+    points, flat beyond the ends), both written by `revops calibrate scoring`. Hand-set weights have no
+    probability. -#}
 with
 
 fit as (
@@ -22,6 +24,10 @@ as_of as (
 scoring_model as (
     select * from {{ source('calibration', 'scoring_model_calibrated') }}
 ),
+
+scoring_curve as (
+    select * from {{ source('calibration', 'scoring_curve_calibrated') }}
+),
 {% endif %}
 
 scored as (
@@ -33,13 +39,11 @@ scored as (
         coalesce(intent.intent_score, 0) as intent_score,
         fit.fit_score + coalesce(intent.intent_score, 0) as lead_score,
         {%- if var('scoring_weights') == 'calibrated' %}
-        cast(1.0 / (1.0 + exp(-(scoring_model.platt_slope
-                                * (scoring_model.intercept_log_odds
-                                   + (fit.fit_score + coalesce(intent.intent_points_uncapped, 0))
-                                     / scoring_model.points_per_log_odds)
-                                + scoring_model.platt_intercept))) as double) as p_opportunity_30d,
+        scoring_model.intercept_log_odds
+            + (fit.fit_score + coalesce(intent.intent_points_uncapped, 0)) / scoring_model.points_per_log_odds
+            as logit,
         {%- else %}
-        cast(null as double) as p_opportunity_30d,
+        cast(null as double) as logit,
         {%- endif %}
         fit.employees_points,
         fit.industry_points,
@@ -61,9 +65,28 @@ scored as (
     {%- endif %}
 ),
 
-final as (
+calibrated as (
     select
         scored.*,
+        {%- if var('scoring_weights') == 'calibrated' %}
+        cast(case
+            when scoring_curve.logit_from is null or scoring_curve.logit_to is null then scoring_curve.p_from
+            else scoring_curve.p_from + (scored.logit - scoring_curve.logit_from)
+                 * (scoring_curve.p_to - scoring_curve.p_from) / (scoring_curve.logit_to - scoring_curve.logit_from)
+        end as double) as p_opportunity_30d
+    from scored
+    left join scoring_curve
+        on (scoring_curve.logit_from is null or scored.logit >= scoring_curve.logit_from)
+        and (scoring_curve.logit_to is null or scored.logit < scoring_curve.logit_to)
+        {%- else %}
+        cast(null as double) as p_opportunity_30d
+    from scored
+        {%- endif %}
+),
+
+final as (
+    select
+        calibrated.*,
         case
             when lead_score >= {{ var('grade_a_min_score') }} then 'A'
             when lead_score >= {{ var('grade_b_min_score') }} then 'B'
@@ -71,7 +94,7 @@ final as (
             else 'D'
         end as grade,
         nullif(concat_ws('; ', reason_1, reason_2, reason_3), '') as top_reasons
-    from scored
+    from calibrated
 )
 
 select * from final

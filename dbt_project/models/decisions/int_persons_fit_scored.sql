@@ -47,7 +47,10 @@ profiles as (
         persons.employee_count,
         persons.industry,
         coalesce(account_territories.territory, contact_territories.territory) as territory,
-        seniorities.seniority
+        seniorities.seniority,
+        persons.lead_known_at,
+        persons.account_known_at,
+        persons.title_known_at
     from persons
     left join territories as account_territories on account_territories.country = persons.account_country
     left join territories as contact_territories on contact_territories.country = persons.contact_country
