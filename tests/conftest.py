@@ -43,6 +43,23 @@ def land_files(db: Path, landing: Path) -> None:
     con.close()
 
 
+def land_crm(db: Path, world: Path, work: Path, token: str) -> None:
+    """Land the world's CRM into `db` over real HTTP from a sandbox server started (and stopped) for it."""
+    from revops.hubspot import HubSpotClient
+    from revops.landing import crm, files
+    from sandbox.crm_server import CRMServer, ServerConfig
+
+    srv = CRMServer(ServerConfig(db_path=work / "crm.sqlite", world_dir=world, token=token)).start()
+    try:
+        con = duckdb.connect(str(db))
+        files.ensure_schema(con)
+        with HubSpotClient(base_url=srv.url, token=token) as client:
+            crm.extract_all(con, client)
+        con.close()
+    finally:
+        srv.stop()
+
+
 def bridge_rows(db: Path) -> dict[str, str]:
     con = duckdb.connect(str(db), read_only=True)
     rows = dict(con.execute("select identifier_id, person_id from bridge_person_identifier").fetchall())
@@ -54,10 +71,6 @@ def bridge_rows(db: Path) -> dict[str, str]:
 def two_day_build(world_s, tmp_path_factory):
     """The S world landed in two steps and built with dbt twice: the CRM and every file but the last day's, a
     build, then the last day and a second build. Returns (warehouse, bridge after the first build, last day)."""
-    from revops.hubspot import HubSpotClient
-    from revops.landing import crm, files
-    from sandbox.crm_server import CRMServer, ServerConfig
-
     tmp = tmp_path_factory.mktemp("identity")
     landing = world_s / "landing"
     dated = {p: "-".join(DATE.search(str(p.relative_to(landing))).groups())
@@ -73,15 +86,7 @@ def two_day_build(world_s, tmp_path_factory):
             except OSError:
                 shutil.copy2(p, earlier / p.relative_to(landing))
     db = tmp / "warehouse.duckdb"
-    srv = CRMServer(ServerConfig(db_path=tmp / "crm.sqlite", world_dir=world_s, token="identity-test")).start()
-    try:
-        con = duckdb.connect(str(db))
-        files.ensure_schema(con)
-        with HubSpotClient(base_url=srv.url, token="identity-test") as client:
-            crm.extract_all(con, client)
-        con.close()
-    finally:
-        srv.stop()
+    land_crm(db, world_s, tmp, "identity-test")
     land_files(db, earlier)
     _dbt_build(db)
     before = bridge_rows(db)

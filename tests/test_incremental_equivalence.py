@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import DATE, DBT, REPO, land_files
+from conftest import DATE, DBT, REPO, land_crm, land_files
 
 COMPARED_PREFIXES = ("mart_", "fct_", "dim_", "bridge_", "sync_")
 HISTORY = {"int_identity_assignments_recorded", "fct_identity_changes"}  # run-stamped by design
@@ -75,10 +75,6 @@ def _differences(incremental: Path, full: Path, names: list[str]) -> dict[str, t
 
 @pytest.mark.slow
 def test_day_by_day_incremental_builds_equal_a_full_rebuild(world_s, tmp_path):
-    from revops.hubspot import HubSpotClient
-    from revops.landing import crm, files
-    from sandbox.crm_server import CRMServer, ServerConfig
-
     world_landing = world_s / "landing"
     dated = {p: "-".join(DATE.search(str(p.relative_to(world_landing))).groups())
              for p in world_landing.rglob("*") if p.is_file() and DATE.search(str(p.relative_to(world_landing)))}
@@ -92,15 +88,7 @@ def test_day_by_day_incremental_builds_equal_a_full_rebuild(world_s, tmp_path):
 
     db, ref = tmp_path / "warehouse.duckdb", tmp_path / "full" / "warehouse.duckdb"
     ref.parent.mkdir()
-    srv = CRMServer(ServerConfig(db_path=tmp_path / "crm.sqlite", world_dir=world_s, token="incremental")).start()
-    try:
-        con = duckdb.connect(str(db))
-        files.ensure_schema(con)
-        with HubSpotClient(base_url=srv.url, token="incremental") as client:
-            crm.extract_all(con, client)
-        con.close()
-    finally:
-        srv.stop()
+    land_crm(db, world_s, tmp_path, "incremental")
     landing = tmp_path / "landing"
     # files without a day in their path (none in S today) land with the first step
     for p in world_landing.rglob("*"):

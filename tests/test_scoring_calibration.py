@@ -136,29 +136,16 @@ def test_scoring_model_points_as_the_models_compute_them():
 @pytest.fixture(scope="session")
 def history_build(tmp_path_factory):
     """A world with 75 days of history (3,000 persons), landed and built: enough past for five cut-offs."""
-    from revops.hubspot import HubSpotClient
-    from revops.landing import crm
-    from sandbox.crm_server import CRMServer, ServerConfig
     from sandbox.world.config import Scale, WorldConfig
     from sandbox.world.generate import generate_world
 
-    from conftest import _dbt_build, land_files
+    from conftest import _dbt_build, land_crm, land_files
 
     tmp = tmp_path_factory.mktemp("history")
     world = tmp / "world"
     generate_world(WorldConfig(scale=Scale("history", persons=3_000, accounts=500, days=75), seed=7), world)
     db = tmp / "warehouse.duckdb"
-    srv = CRMServer(ServerConfig(db_path=tmp / "crm.sqlite", world_dir=world, token="history-test")).start()
-    try:
-        con = duckdb.connect(str(db))
-        from revops.landing import files
-
-        files.ensure_schema(con)
-        with HubSpotClient(base_url=srv.url, token="history-test") as client:
-            crm.extract_all(con, client)
-        con.close()
-    finally:
-        srv.stop()
+    land_crm(db, world, tmp, "history-test")
     land_files(db, world / "landing")
     _dbt_build(db)
     return world, db
