@@ -1,22 +1,21 @@
 """Lead scoring learned from the warehouse's own history (docs/decisions.md, Calibrated scoring).
 
 Examples are cut from the past: at each cut-off of `int_signal_features_dated` (30, 37, 44 ... days before as_of)
-a person's features are the ones the lead score uses, as of that moment — the fit level of each ICP dimension
-(employees band, industry, territory, seniority; '(unknown)' as its own level) and, per signal type, the decayed
-count of their signals up to the cut-off — and the label is whether the warehouse later saw an opportunity for them
-within the next 30 days (a deal on one of their CRM contacts, or a deal of their account that names no contact).
-A person who already had one by the cut-off, or whom the warehouse did not know yet, is no example.
+a lead's features are the ones the lead score uses, as the warehouse could know them then (signals up to the
+cut-off; a fit field unknown before its source was first seen), and the label is whether the warehouse later saw
+an opportunity for them within the next 30 days (a deal on one of their CRM contacts, or a deal of their account
+that names no contact). Only leads known at the cut-off (an email, CRM contact or prospect) without a deal by then
+are examples.
 
-scikit-learn's L2 logistic regression, with a trend term (the pool of leads not yet converted thins out over
-time; at as_of the trend is 0, so the scores carry it in their intercept), is fitted with the regularization chosen
-by time-ordered cross-validation (train on the earlier cut-offs, validate on a later one); the latest cut-off is
-held out and scored by the model of every earlier cut-off. Isotonic
-regression on the latest out-of-time predictions calibrates the probabilities: a monotone curve from the logit to a
-probability, written as segments the models interpolate (a Platt sigmoid left a bin of 250 people 0.06 off on M). The model goes back into the seeds' units, so lead_score keeps its form
-(fit 0-50 + capped intent) and its reasons stay contributions in points: a fit level earns
-(coefficient − the dimension's lowest coefficient) × k points, a signal type weighs coefficient × k, with k chosen
-so the best fit is 50 points; the rest of the log-odds is the intercept. A signal type whose coefficient comes out
-negative is dropped (weight 0) and the model refitted, so points only ever add.
+scikit-learn's L2 logistic regression with a trend term (the pool of leads not yet converted thins out; the term
+is 0 at as_of, so the scores carry it in their intercept) is fitted with C chosen by time-ordered cross-validation;
+the latest cut-off is held out and scored by the model of every earlier one. Isotonic regression on the latest
+out-of-time predictions calibrates the probabilities, written as segments the models interpolate (a Platt sigmoid
+left a bin of 250 people 0.06 off on M). The model goes back into the seeds' units, so lead_score keeps its form
+(fit 0-50 + capped intent) and its reasons stay contributions in points: a fit level earns (coefficient − the
+dimension's lowest) × k points, a signal type weighs coefficient × k, with k chosen so the best fit is 50 points;
+the rest of the log-odds is the intercept. A signal type whose coefficient comes out negative is dropped (weight 0)
+and the model refitted, so points only ever add.
 """
 
 from __future__ import annotations
