@@ -34,6 +34,15 @@ C_GRID = (0.001, 0.01, 0.1, 1.0, 10.0)  # inverse L2 strengths tried by the time
 MIN_HISTORY_DAYS = 21  # a cut-off needs this much history before it: 3 half-lives of the 7-day intent signals
 
 
+def dbt_var(name: str):
+    """A var of dbt_project.yml, so the Python scoring uses the numbers the models use (intent_cap, grade bands)."""
+    import yaml
+
+    from revops import settings
+
+    return yaml.safe_load((settings.REPO_ROOT / "dbt_project" / "dbt_project.yml").read_text())["vars"][name]
+
+
 class CalibrationError(ValueError):
     """Too little history to learn from; the message says what is missing."""
 
@@ -328,12 +337,13 @@ class ScoringModel:
     curve: pl.DataFrame | None = None
 
     @classmethod
-    def from_warehouse(cls, con, calibrated: bool, intent_cap: float = 50.0) -> "ScoringModel":
+    def from_warehouse(cls, con, calibrated: bool, intent_cap: float | None = None) -> "ScoringModel":
         suffix = "_calibrated" if calibrated else ""
         model = frame(con, "select * from config.scoring_model_calibrated").row(0, named=True) if calibrated else None
         curve = frame(con, "select * from config.scoring_curve_calibrated") if calibrated else None
         return cls(frame(con, f"select * from config.icp_rules{suffix}"),
-                   frame(con, f"select * from config.signal_weights{suffix}"), intent_cap, model, curve)
+                   frame(con, f"select * from config.signal_weights{suffix}"),
+                   float(dbt_var("intent_cap") if intent_cap is None else intent_cap), model, curve)
 
     def fit_points(self, levels: pl.DataFrame) -> np.ndarray:
         total = np.zeros(levels.height)

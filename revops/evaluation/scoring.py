@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from revops.calibration.scoring import (C_GRID, ScoringModel, design_for, fit_levels, has_calibrated_model,
-                                        signal_features)
+from revops.calibration.scoring import (C_GRID, ScoringModel, dbt_var, design_for, fit_levels,
+                                        has_calibrated_model, signal_features)
 from revops.evaluation.identity import true_person_owners
 from revops.warehouse import frame
 
@@ -104,7 +104,9 @@ def scoring_frame(con, world: Path) -> pl.DataFrame:
             .join(feats, on="person_id", how="left").sort("true_person_id"))
 
 
-def evaluate_scoring(con, world: Path, grade_a_min_score: float = 70.0, with_bound: bool = True) -> dict:
+def evaluate_scoring(con, world: Path, grade_a_min_score: float | None = None, with_bound: bool = True) -> dict:
+    if grade_a_min_score is None:
+        grade_a_min_score = float(dbt_var("grade_a_min_score"))
     df = scoring_frame(con, world)
     y = df["outcome"].to_numpy().astype(int)
     base = float(y.mean()) if len(y) else float("nan")
