@@ -8,44 +8,31 @@ signals as (
     where account_id is not null
 ),
 
-meetings as (
-    -- a meeting booked, on the account of the person it was booked with at that time
-    select signal_at as booked_at, account_id from {{ ref('fct_signals') }}
+outcomes as (
+    -- what may follow a signal on its account, each kind within its own window: a meeting booked (on the account of
+    -- the person it was booked with at that time), a deal created for the account's CRM company
+    select account_id, signal_at as outcome_at, 'meeting' as outcome_kind,
+           {{ var('conversion_meeting_window_days') }} as window_days
+    from {{ ref('fct_signals') }}
     where signal_type = 'meeting_booked' and account_id is not null
-),
-
-account_deals as (
-    -- deals created for the account's CRM company
-    select account_id, created_at from {{ ref('int_deals_resolved') }}
+    union all
+    select account_id, created_at as outcome_at, 'deal' as outcome_kind,
+           {{ var('conversion_deal_window_days') }} as window_days
+    from {{ ref('int_deals_resolved') }}
     where party_object = 'companies' and account_id is not null
 ),
 
-meeting_followed as (
-    select distinct signals.signal_id
-    from signals
-    inner join meetings
-        on meetings.account_id = signals.account_id and meetings.booked_at > signals.signal_at
-        and meetings.booked_at <= {{ dbt.dateadd('day', var('conversion_meeting_window_days'), 'signals.signal_at') }}
-),
-
-deal_followed as (
-    select distinct signals.signal_id
-    from signals
-    inner join account_deals
-        on account_deals.account_id = signals.account_id and account_deals.created_at > signals.signal_at
-        and account_deals.created_at <= {{ dbt.dateadd('day', var('conversion_deal_window_days'), 'signals.signal_at') }}
-),
-
 followed as (
-    -- joins rather than exists() in the select list: Spark fails to plan those correlated subqueries here
     select
         signals.signal_id,
         signals.signal_type,
-        meeting_followed.signal_id is not null as is_followed_by_meeting,
-        deal_followed.signal_id is not null as is_followed_by_deal
+        coalesce(max(case when outcomes.outcome_kind = 'meeting' then 1 end), 0) = 1 as is_followed_by_meeting,
+        coalesce(max(case when outcomes.outcome_kind = 'deal' then 1 end), 0) = 1 as is_followed_by_deal
     from signals
-    left join meeting_followed on meeting_followed.signal_id = signals.signal_id
-    left join deal_followed on deal_followed.signal_id = signals.signal_id
+    left join outcomes
+        on outcomes.account_id = signals.account_id and outcomes.outcome_at > signals.signal_at
+        and outcomes.outcome_at <= {{ dbt.dateadd('day', 'outcomes.window_days', 'signals.signal_at') }}
+    group by signals.signal_id, signals.signal_type
 ),
 
 final as (

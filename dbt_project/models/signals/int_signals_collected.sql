@@ -1,5 +1,7 @@
 {#- Every dated signal of docs/kpis.md from its source, resolved to a person (Segment events, replies, meetings) or
     an account (enrichment), typed by seeds/signal_weights (source_event). Grain: signal_id. -#}
+{#- A firmographic event's identity across providers (see firmographic_records) -#}
+{%- set firmographic_event_key = 'account_domain, signal_type, observed_day, identifying_detail' %}
 with
 
 segment_events as (
@@ -60,7 +62,7 @@ firmographic_occurrences as (
     select
         firmographic_records.*,
         row_number() over (
-            partition by account_domain, signal_type, observed_day, identifying_detail, provider
+            partition by {{ firmographic_event_key }}, provider
             order by observed_at nulls last, provider_signal_id nulls last
         ) as occurrence
     from firmographic_records
@@ -77,7 +79,7 @@ firmographic_signals as (
         'enrichment:' || provider as source,
         cast(signal_detail as {{ dbt.type_string() }}) as evidence_detail,
         row_number() over (
-            partition by account_domain, signal_type, observed_day, identifying_detail, occurrence
+            partition by {{ firmographic_event_key }}, occurrence
             order by provider nulls last, provider_signal_id nulls last
         ) as duplicate_rank
     from firmographic_occurrences
