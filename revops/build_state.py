@@ -2,8 +2,10 @@
 
 A build is needed for a dbt source whose table changed since the last successful build of everything downstream of
 it, or for the whole project when its code changed (models, macros, seeds, tests, dbt_project.yml: the manifest's
-checksums). A source read only by views needs nothing: a view shows the change by itself. Our own write-back
-echoes never land (revops/landing/crm.py), so a run after a sync plans nothing.
+checksums, and the environment variables dbt_project.yml reads). The calibration tables are sources like any
+other: a recalibration rebuilds the scoring models downstream. A source read only by views needs nothing: a view shows
+the change by itself. Our own write-back echoes never land (revops/landing/crm.py), so a run after a sync plans
+nothing.
 
 The fingerprint of a table is cheap on purpose — row count and newest `landed_at` for landed tables (append-only but
 for the CRM associations, whose delete comes with an insert), else row count and an order-free hash of its rows
@@ -16,6 +18,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,7 +78,12 @@ def code_fingerprint(manifest: dict, project_dir: Path | None = None) -> str:
         if macro.get("package_name") == project:
             h.update(f"{uid}={macro.get('macro_sql', '')};".encode())
     if project_dir and (Path(project_dir) / "dbt_project.yml").exists():
-        h.update((Path(project_dir) / "dbt_project.yml").read_bytes())
+        text = (Path(project_dir) / "dbt_project.yml").read_text()
+        h.update(text.encode())
+        # vars read from the environment (REVOPS_SCORING_WEIGHTS picks the weight tables): switching one changes
+        # what every model downstream computes although no file changed
+        for name in sorted(set(re.findall(r"env_var\(\s*['\"]([A-Za-z_][A-Za-z0-9_]*)['\"]", text))):
+            h.update(f"env:{name}={os.environ.get(name)!r};".encode())
     # the models live in the engine's warehouse: a switch of engine (or a Spark warehouse folder removed) finds
     # nothing built there, whatever the control store remembers of the other
     from revops import engine

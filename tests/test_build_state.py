@@ -91,3 +91,44 @@ def test_a_source_read_only_by_views_needs_no_build():
     srcs = build_state.sources(manifest)
     assert "source:crm_sync.runs" in srcs and not build_state._needs_build(manifest, srcs["source:crm_sync.runs"])
     assert build_state._needs_build(manifest, srcs["source:esp.esp_events"])
+
+
+def test_switching_the_scoring_weights_is_a_code_change(monkeypatch):
+    """REVOPS_SCORING_WEIGHTS (dbt_project.yml's var scoring_weights) changes every score with no file changed."""
+    manifest = build_state.load_manifest(settings.dbt_manifest_path())
+    monkeypatch.setenv("REVOPS_SCORING_WEIGHTS", "hand_set")
+    hand_set = build_state.code_fingerprint(manifest, settings.dbt_project_dir())
+    monkeypatch.setenv("REVOPS_SCORING_WEIGHTS", "calibrated")
+    calibrated = build_state.code_fingerprint(manifest, settings.dbt_project_dir())
+    assert hand_set != calibrated
+    assert calibrated == build_state.code_fingerprint(manifest, settings.dbt_project_dir())
+
+
+def test_a_recalibration_plans_the_scoring_models_downstream(tmp_path):
+    """`revops calibrate scoring` rewrites config.*_calibrated; the next `build --changed` must rebuild the scores,
+    the decisions and the sync models that read them, whichever var the manifest was parsed with."""
+    manifest = build_state.load_manifest(settings.dbt_manifest_path())
+    srcs = build_state.sources(manifest)
+
+    def names(sel: str) -> set[str]:
+        return {uid.split(".")[-1] for uid in srcs[sel].downstream}
+
+    assert {"int_persons_fit_scored", "fct_lead_scores", "mart_stage_map", "sync_hubspot__contacts"} <= \
+        names("source:calibration.icp_rules_calibrated")
+    assert {"int_persons_intent_scored", "fct_lead_scores"} <= names("source:calibration.signal_weights_calibrated")
+    for table in ("scoring_model_calibrated", "scoring_curve_calibrated"):
+        assert "fct_lead_scores" in names(f"source:calibration.{table}")
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con.execute("create schema config")
+    con.execute("create table config.scoring_curve_calibrated (logit_from double, logit_to double, "
+                "p_from double, p_to double)")
+    con.execute("insert into config.scoring_curve_calibrated values (-5, 0, 0.01, 0.4), (0, 5, 0.4, 0.9)")
+    before = build_state.snapshot(con, manifest)
+    built = set().union(*(s.downstream for s in srcs.values()))
+    build_state.record(con, manifest, before, built, settings.dbt_project_dir(), whole_project=True)
+    assert build_state.plan(con, manifest, settings.dbt_project_dir()).nothing
+    con.execute("update config.scoring_curve_calibrated set p_to = 0.95 where logit_from = 0")
+    plan = build_state.plan(con, manifest, settings.dbt_project_dir())
+    assert plan.changed == ["source:calibration.scoring_curve_calibrated"] and not plan.code_changed
+    assert plan.select == "source:calibration.scoring_curve_calibrated+"
+    con.close()

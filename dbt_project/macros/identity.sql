@@ -164,11 +164,11 @@
 {%- endmacro %}
 
 {#- The scoring weights the models read: the seeds (var scoring_weights = hand_set, the default) or the tables
-    `revops calibrate scoring` fits from past deals (calibrated). -#}
+    `revops calibrate scoring` fits from past deals (calibrated). Both are named whichever is read, so the
+    manifest's graph has both edges whatever the var was at parse time: a recalibration is new data for the
+    state-aware build (revops/build_state.py) of the models downstream. -#}
 {% macro scoring_weights(seed_name) -%}
-    {%- if var('scoring_weights') == 'calibrated' -%}
-        {{ source('calibration', seed_name ~ '_calibrated') }}
-    {%- else -%}
-        {{ ref(seed_name) }}
-    {%- endif -%}
+    {%- set calibrated = source('calibration', seed_name ~ '_calibrated') -%}
+    {%- set hand_set = ref(seed_name) -%}
+    {{ calibrated if var('scoring_weights') == 'calibrated' else hand_set }}
 {%- endmacro %}

@@ -7,6 +7,9 @@
     turned into a probability by the isotonic calibration curve (config.scoring_curve_calibrated: linear between its
     points, flat beyond the ends), both written by `revops calibrate scoring`. Hand-set weights have no
     probability. -#}
+-- the calibration tables are named whatever the var (see macro scoring_weights): a recalibration rebuilds this
+-- depends_on: {{ source('calibration', 'scoring_model_calibrated') }}
+-- depends_on: {{ source('calibration', 'scoring_curve_calibrated') }}
 with
 
 fit as (
