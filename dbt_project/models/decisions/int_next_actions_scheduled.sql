@@ -206,9 +206,13 @@ final as (
         owned.is_handed_over as is_capacity_exception,
         owned.expected_value,
         today.local_day as owner_today,
-        today.capacity as decided_owner_capacity
+        today.capacity as decided_owner_capacity,
+        -- the capacity of the owner who does it (a colleague who took a hand raise over has their own; the queue
+        -- has none)
+        doing_today.capacity as owner_capacity
     from owned
     inner join today on today.owner_id = owned.owner_id
+    left join today as doing_today on doing_today.owner_id = owned.scheduled_owner_id
     left join flexible_days on flexible_days.person_id = owned.person_id
     left join owner_days as days
         on days.owner_id = owned.scheduled_owner_id and days.working_day = flexible_days.working_day

@@ -18,7 +18,7 @@ owners as (
 
 capacity as (
     -- the capacity and "today" of each owner who has actions (the queue: no capacity)
-    select owner_id, max(decided_owner_capacity) as capacity, max(owner_today) as owner_today
+    select owner_id, max(owner_capacity) as capacity, max(owner_today) as owner_today
     from scheduled
     group by owner_id
 ),
@@ -29,7 +29,7 @@ final as (
         coalesce(owners.owner_name, scheduled.owner_id) as owner_name,
         scheduled.due_date,
         scheduled.due_date = max(scheduled.owner_today) as is_owner_today,
-        case when scheduled.owner_id like 'queue:%' then null else max(capacity.capacity) end as capacity,
+        max(capacity.capacity) as capacity,
         count(*) as actions_due,
         count(*) filter (where decided.is_hand_raise) as hand_raises,
         count(*) filter (where scheduled.working_days_deferred > 0) as moved_here,
