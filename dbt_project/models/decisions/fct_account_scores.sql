@@ -74,10 +74,11 @@ account_intent as (
     select
         account_id,
         least({{ var('intent_cap') }}, {{ exact_sum('points') }}) as intent_points,
+        -- a type worth no points counts as a signal but is no reason, as for persons (int_persons_intent_scored)
         cast(sum(signal_count) as bigint) as signal_count,
-        max(case when type_rank = 1 then label || ' ×' || cast(signal_count as {{ dbt.type_string() }}) end) as reason_1,
-        max(case when type_rank = 2 then label || ' ×' || cast(signal_count as {{ dbt.type_string() }}) end) as reason_2,
-        max(case when type_rank = 3 then label || ' ×' || cast(signal_count as {{ dbt.type_string() }}) end) as reason_3
+        max(case when type_rank = 1 and points > 0 then label || ' ×' || cast(signal_count as {{ dbt.type_string() }}) end) as reason_1,
+        max(case when type_rank = 2 and points > 0 then label || ' ×' || cast(signal_count as {{ dbt.type_string() }}) end) as reason_2,
+        max(case when type_rank = 3 and points > 0 then label || ' ×' || cast(signal_count as {{ dbt.type_string() }}) end) as reason_3
     from (
         select signal_points.*,
                row_number() over (partition by account_id order by points desc, signal_type nulls last) as type_rank
@@ -101,15 +102,13 @@ best_persons as (
     where person_rank = 1
 ),
 
-final as (
+scored as (
     select
         accounts.account_id,
         accounts.account_domain,
         as_of.as_of,
         round(account_fit.fit_points * 50.0 / nullif(account_fit_max.max_points, 0), 1) as account_fit_score,
         round(coalesce(account_intent.intent_points, 0), 1) as account_intent_score,
-        least(100, round(account_fit.fit_points * 50.0 / nullif(account_fit_max.max_points, 0)
-                         + coalesce(account_intent.intent_points, 0), 1)) as account_score,
         coalesce(account_intent.signal_count, 0) as signal_count,
         best_persons.person_id as best_person_id,
         best_persons.lead_score as best_person_lead_score,
@@ -122,6 +121,23 @@ final as (
     cross join as_of
     left join account_intent on account_intent.account_id = accounts.account_id
     left join best_persons on best_persons.account_id = accounts.account_id
+),
+
+final as (
+    -- the score is the sum of the two parts as shown (rounding the unrounded sum made 8.3 + 1.0 read 9.4)
+    select
+        account_id,
+        account_domain,
+        as_of,
+        account_fit_score,
+        account_intent_score,
+        least(100, round(account_fit_score + account_intent_score, 1)) as account_score,  -- round: 8.3 + 1.0 in doubles
+        signal_count,
+        best_person_id,
+        best_person_lead_score,
+        scored_persons,
+        top_reasons
+    from scored
 )
 
 select * from final
