@@ -263,7 +263,9 @@ def test_a_pipeline_run_beside_an_open_dashboard(day_one_warehouse, world_s, tmp
                 page.reload()
                 wait_until_rendered(page)  # no error, whatever the pipeline is doing
                 reloads += 1
-                time.sleep(1)
+                # a reload every few seconds still lands in every step (land ~10 s, build ~60 s, sync ~10 s on an
+                # idle machine); once a second, Chromium and Streamlit took most of a core from the build
+                time.sleep(4)
             for step, res in results.items():
                 assert res.returncode == 0, f"{step}: {res.stdout[-3000:]}{res.stderr[-3000:]}"
             assert set(results) == {"land", "build", "sync"} and reloads >= 5
