@@ -125,10 +125,14 @@ def design_for(icp: pl.DataFrame, signal_weights: pl.DataFrame) -> Design:
     return Design(levels=levels, signal_types=signal_weights["signal_type"].to_list())
 
 
-def examples(con, window_days: int = 30, min_history_days: int = MIN_HISTORY_DAYS) -> tuple[pl.DataFrame, list[int]]:
+def examples(con, window_days: int | None = None,
+             min_history_days: int = MIN_HISTORY_DAYS) -> tuple[pl.DataFrame, list[int]]:
     """One row per (person, past cut-off): fit levels and signal features as of the cut-off, label y. The people are
     the leads the warehouse knew at the cut-off (an email, CRM contact or prospect seen by then) without a deal by
-    then. Returns the rows and the cut-offs used (days before as_of, earliest first)."""
+    then. Returns the rows and the cut-offs used (days before as_of, earliest first). The label window is the dbt
+    var scoring_label_window_days unless given: the cut-offs of int_signal_features_dated are placed by it."""
+    if window_days is None:
+        window_days = int(dbt_var("scoring_label_window_days"))
     cut = frame(con, f"""
         select distinct cutoff_days_before_as_of as days, cutoff_at from int_signal_features_dated
         where cutoff_days_before_as_of >= {int(window_days)}""")
@@ -236,9 +240,12 @@ def _log_loss(p: np.ndarray, y: np.ndarray) -> float:
     return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
 
 
-def calibrate(con, window_days: int = 30, min_history_days: int = MIN_HISTORY_DAYS, write: bool = True) -> dict:
+def calibrate(con, window_days: int | None = None, min_history_days: int = MIN_HISTORY_DAYS,
+              write: bool = True) -> dict:
     from revops.evaluation.scoring import auc_numpy, brier, reliability
 
+    if window_days is None:
+        window_days = int(dbt_var("scoring_label_window_days"))
     df, cutoffs = examples(con, window_days, min_history_days)
     icp = frame(con, "select * from config.icp_rules")
     signal_weights = frame(con, "select * from config.signal_weights")

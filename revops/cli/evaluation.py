@@ -48,14 +48,13 @@ def eval_identity(
 @calibrate_app.command("scoring")
 def calibrate_scoring(
     duckdb_path: Path = typer.Option(None, "--duckdb", help="Default $REVOPS_DUCKDB_PATH."),
-    window_days: int = typer.Option(30, help="Label window: an opportunity within this many days after a cut-off "
-                                              "(dbt var scoring_label_window_days sets the cut-offs to match)."),
 ) -> None:
     """Learn the lead score from the warehouse's own history (scikit-learn logistic regression on features as of
     past cut-offs, regularization by time-ordered cross-validation, isotonic calibration, a held-out later period) and
     write config.icp_rules_calibrated, config.signal_weights_calibrated, config.scoring_model_calibrated and
     config.scoring_curve_calibrated; build
-    with REVOPS_SCORING_WEIGHTS=calibrated to score with them (p_opportunity_30d)."""
+    with REVOPS_SCORING_WEIGHTS=calibrated to score with them (p_opportunity_30d). The label window is the dbt var
+    scoring_label_window_days, which also places the cut-offs."""
     from revops.warehouse import connect
 
     from revops.calibration.scoring import CalibrationError, calibrate, describe_level
@@ -64,15 +63,16 @@ def calibrate_scoring(
     con = connect(db)
     try:
         with _built(db):
-            res = calibrate(con, window_days=window_days)
+            res = calibrate(con)
     except CalibrationError as e:
-        raise typer.BadParameter(str(e), param_hint="--window-days") from e
+        # too short a history: exit 2, nothing written
+        raise typer.BadParameter(str(e), param_hint="the warehouse's history") from None
     finally:
         con.close()
     h = res["held_out"]
     typer.echo(f"{res['examples']:,} examples at {len(res['cutoffs'])} cut-offs "
                f"({', '.join(str(c) for c in res['cutoffs'])} days before as_of), {res['positives']:,} followed by an "
-               f"opportunity within {window_days} days")
+               f"opportunity within {res['window_days']} days")
     typer.echo("time-ordered CV log loss by C: " + ", ".join(f"{c:g} {v:.4f}" for c, v in res["cv_log_loss"].items())
                + f"; chosen C {res['regularization_c']:g}")
     typer.echo(f"held out: cut-off {h['cutoff_days_before_as_of']} days before as_of, {h['people']:,} people, "
