@@ -3,9 +3,9 @@
 Examples are cut from the past: at each cut-off of `int_signal_features_dated` (30, 37, 44 ... days before as_of)
 a lead's features are the ones the lead score uses, as the warehouse could know them then (signals up to the
 cut-off; a fit field unknown before its source was first seen), and the label is whether the warehouse later saw
-an opportunity for them within the next 30 days (a deal on one of their CRM contacts, or a deal of their account
-that names no contact). Only leads known at the cut-off (an email, CRM contact or prospect) without a deal by then
-are examples.
+an opportunity for them within the label window (dbt var scoring_label_window_days, 30 days): a deal on one of
+their CRM contacts, or a deal of their account that names no contact. Only leads known at the cut-off (an email,
+CRM contact or prospect) without a deal by then are examples.
 
 scikit-learn's L2 logistic regression with a trend term (the pool of leads not yet converted thins out; the term
 is 0 at as_of, so the scores carry it in their intercept) is fitted with C chosen by time-ordered cross-validation;
